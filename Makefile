@@ -1,0 +1,48 @@
+# bftbed: build, test and measure. `make test` is what CI runs.
+SHELL    := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+GO       ?= go
+FUZZTIME ?= 5s
+SEEDS    ?= 500
+# Packages that start goroutines run under the race detector.
+RACE_PKGS ?= ./crypto/... ./pbft/...
+
+.PHONY: all build test vet unit race sweep fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build ./...
+	$(GO) build -o bin/bftbed ./cmd/bftbed
+
+# The README's test command.
+test: vet unit race sweep fuzz
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+unit:
+	$(GO) test -short -count=1 ./...
+
+race:
+	$(GO) test -short -race -count=1 $(RACE_PKGS)
+
+# The seeded simulator over many seeds (n = 4 and n = 7, 20% loss, crashes).
+sweep:
+	$(GO) test -count=1 -run 'TestSweep' -v ./testnet/sim/ -args -sim.seeds=$(SEEDS) | grep -E '^(=== RUN|--- |\s+sim_test.go:[0-9]+: n=|ok|FAIL|PASS)'
+
+# Every fuzz target of every package, for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/bftbed-fuzz.log 2>&1 || { cat /tmp/bftbed-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./crypto/ ./pbft/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,92 @@
+package pbft
+
+// Execution: committed batches run strictly in sequence-number order, each
+// request at most once per client timestamp.
+
+// execute runs every committed batch that directly follows the last executed
+// sequence number.
+func (r *Replica) execute() {
+	executedRequest, ran := false, false
+	for {
+		s := r.log[r.lastExec+1]
+		if s == nil || s.committed == nil {
+			break
+		}
+		c := s.committed
+		n := r.lastExec + 1
+		ran = true
+		executedRequest = r.executeBatch(n, c.prePrepare.Batch) || executedRequest
+		r.out.Committed = append(r.out.Committed, CommittedBatch{Seq: n, View: c.view, Digest: c.prePrepare.Digest, Batch: c.prePrepare.Batch})
+		r.out.Persist.Executed = append(r.out.Persist.Executed, CommittedBatch{Seq: n, View: c.view, Digest: c.prePrepare.Digest, Batch: c.prePrepare.Batch})
+		if n%r.cfg.CheckpointInterval == 0 {
+			r.takeCheckpoint(n)
+		}
+	}
+	if !ran {
+		return
+	}
+	if executedRequest && !r.changing {
+		r.attempts = 0
+	}
+	r.restartRequestTimer()
+	r.propose()
+}
+
+// executeBatch applies batch as sequence number n, replies to each client,
+// and reports whether any request ran. Requests that already executed (a
+// retransmission the primary proposed twice, or a duplicate inside the batch)
+// are skipped: exactly-once.
+func (r *Replica) executeBatch(n Seq, batch []*Request) bool {
+	r.lastExec = n
+	ops := make([]Operation, 0, len(batch))
+	keys := make([]reqKey, 0, len(batch))
+	seen := make(map[ClientID]uint64, len(batch))
+	for _, req := range batch {
+		k := keyOf(req)
+		if r.clients.executed(k) {
+			continue
+		}
+		if ts, ok := seen[k.client]; ok && k.ts <= ts {
+			continue
+		}
+		seen[k.client] = k.ts
+		ops = append(ops, Operation{Client: req.Client, Timestamp: req.Timestamp, Op: req.Op})
+		keys = append(keys, k)
+	}
+	if len(ops) == 0 {
+		return false
+	}
+	results := r.app.Execute(n, ops)
+	for i, k := range keys {
+		var result []byte
+		if i < len(results) {
+			result = results[i]
+		}
+		r.clients.record(k, result)
+		delete(r.waiting, k)
+		delete(r.queued, k)
+		r.reply(k, result)
+	}
+	return true
+}
+
+// reply queues a signed REPLY to a client.
+func (r *Replica) reply(k reqKey, result []byte) {
+	rep := &Reply{View: r.view, Timestamp: k.ts, Client: k.client, Replica: r.cfg.ID, Result: result}
+	r.sign(rep)
+	r.out.Replies = append(r.out.Replies, rep)
+}
+
+// restartRequestTimer applies the paper's timer rule: stop the
+// timer when it waits for no request, restart it when it executed one but
+// still waits for others.
+func (r *Replica) restartRequestTimer() {
+	if r.changing {
+		return
+	}
+	if len(r.waiting) == 0 {
+		r.stopTimer(TimerRequest)
+		return
+	}
+	r.setTimer(TimerRequest, r.viewChangeTimeout())
+}

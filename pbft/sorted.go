@@ -1,0 +1,13 @@
+package pbft
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+)
+
+// sortedKeys returns the keys of m in increasing order: the core never lets
+// map iteration order reach its output.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,112 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bftbed/bftbed/crypto"
+	"github.com/bftbed/bftbed/pbft"
+)
+
+// Violation is a broken safety property, or a replica that could not go on.
+type Violation struct {
+	Kind     string // "agreement", "exactly-once", "lost", "recovery", "storage"
+	Seq      pbft.Seq
+	Replicas []pbft.ReplicaID
+	Digests  []crypto.Digest
+	Detail   string
+}
+
+func (v Violation) String() string {
+	s := fmt.Sprintf("%s violation", v.Kind)
+	if v.Seq != 0 {
+		s += fmt.Sprintf(" at seq %d", v.Seq)
+	}
+	if len(v.Replicas) > 0 {
+		s += fmt.Sprintf(" replicas %v", v.Replicas)
+	}
+	if len(v.Digests) > 0 {
+		s += fmt.Sprintf(" digests %v", v.Digests)
+	}
+	if v.Detail != "" {
+		s += ": " + v.Detail
+	}
+	return s
+}
+
+// checker watches every execution as it happens.
+type checker struct {
+	// first records, per sequence number, the first replica to execute it
+	// and the digest it executed.
+	first      map[pbft.Seq]firstCommit
+	violations []Violation
+}
+
+type firstCommit struct {
+	replica pbft.ReplicaID
+	digest  crypto.Digest
+}
+
+func newChecker(n int) *checker {
+	return &checker{first: map[pbft.Seq]firstCommit{}}
+}
+
+func (c *checker) fail(v Violation) {
+	if len(c.violations) < 100 {
+		c.violations = append(c.violations, v)
+	}
+}
+
+// committed is the agreement check: no two replicas execute different
+// batches at one sequence number.
+func (c *checker) committed(id pbft.ReplicaID, b pbft.CommittedBatch) {
+	f, ok := c.first[b.Seq]
+	if !ok {
+		c.first[b.Seq] = firstCommit{replica: id, digest: b.Digest}
+		return
+	}
+	if f.digest != b.Digest {
+		c.fail(Violation{Kind: "agreement", Seq: b.Seq, Replicas: []pbft.ReplicaID{f.replica, id}, Digests: []crypto.Digest{f.digest, b.Digest}})
+	}
+}
+
+// finalState checks exactly-once on every running replica: each client's key
+// holds every token whose append the client saw complete, each exactly once,
+// in order (on the replicas that executed everything), and never a token
+// twice (on every replica).
+func (c *checker) finalState(s *Simulator) {
+	var top pbft.Seq
+	for _, n := range s.nodes {
+		if n.up() {
+			top = max(top, n.core.Status().LastExecuted)
+		}
+	}
+	for _, n := range s.nodes {
+		if !n.up() {
+			continue
+		}
+		upToDate := n.core.Status().LastExecuted == top
+		for _, cl := range s.clients {
+			val, _ := n.app.Get(cl.key())
+			tokens := strings.Split(strings.TrimSuffix(string(val), ";"), ";")
+			if len(val) == 0 {
+				tokens = nil
+			}
+			seen := map[string]bool{}
+			for _, t := range tokens {
+				if seen[t] {
+					c.fail(Violation{Kind: "exactly-once", Replicas: []pbft.ReplicaID{n.id}, Detail: fmt.Sprintf("client %d: token %q executed twice", cl.index, t)})
+				}
+				seen[t] = true
+			}
+			if !upToDate {
+				continue
+			}
+			for _, t := range cl.appended {
+				if !seen[strings.TrimSuffix(t, ";")] {
+					c.fail(Violation{Kind: "lost", Replicas: []pbft.ReplicaID{n.id}, Detail: fmt.Sprintf("client %d: completed append %q missing", cl.index, t)})
+				}
+			}
+		}
+	}
+}

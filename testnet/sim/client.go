@@ -1,0 +1,89 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/bftbed/bftbed/pbft"
+	"github.com/bftbed/bftbed/pbft/kv"
+)
+
+// client is a closed-loop client: it submits an operation, waits for f+1
+// matching replies (retransmitting to every replica on timeout), thinks,
+// and submits the next. Most operations append a unique token to the
+// client's own key, which lets the checker prove exactly-once execution.
+type client struct {
+	sim      *Simulator
+	index    int
+	core     *pbft.ClientCore
+	timerGen int
+	// appended holds the tokens whose appends completed, in order.
+	appended   []string
+	pendingTok string
+	finished   bool
+	afterFault int
+}
+
+func (c *client) key() []byte { return []byte(fmt.Sprintf("client-%d", c.index)) }
+
+func (c *client) scheduleNext(after int64) {
+	c.sim.sched.after(after, c.submit)
+}
+
+func (c *client) submit() {
+	var op []byte
+	c.pendingTok = ""
+	if c.sim.rng.IntN(5) == 0 {
+		op = kv.EncodePut([]byte("shared"), []byte(fmt.Sprintf("c%d", c.index)))
+	} else {
+		c.pendingTok = fmt.Sprintf("%d;", len(c.appended))
+		op = kv.EncodeAppend(c.key(), []byte(c.pendingTok))
+	}
+	req := c.core.Submit(op)
+	c.sim.tracef("c%d submit t=%d to n%d", c.index, req.Timestamp, c.core.Primary())
+	c.sim.send(c.sim.nodes[c.core.Primary()].deliver, pbft.Marshal(req))
+	c.armTimer()
+}
+
+func (c *client) armTimer() {
+	c.timerGen++
+	gen := c.timerGen
+	c.sim.sched.after(int64(c.sim.opts.ClientTimeout), func() {
+		if gen != c.timerGen || c.core.Pending() == nil {
+			return
+		}
+		data := pbft.Marshal(c.core.Retransmit())
+		c.sim.tracef("c%d retransmit t=%d", c.index, c.core.Pending().Timestamp)
+		for _, n := range c.sim.nodes {
+			c.sim.send(n.deliver, data)
+		}
+		c.armTimer()
+	})
+}
+
+func (c *client) deliver(data []byte) {
+	m, err := c.sim.decode(data)
+	if err != nil {
+		return
+	}
+	rep, ok := m.(*pbft.Reply)
+	if !ok {
+		return
+	}
+	if _, done := c.core.OnReply(rep); !done {
+		return
+	}
+	c.timerGen++
+	c.sim.stats.OpsCompleted++
+	if c.pendingTok != "" {
+		c.appended = append(c.appended, c.pendingTok)
+	}
+	if c.sim.sched.now >= int64(c.sim.opts.FaultEnd) {
+		c.afterFault++
+		c.sim.stats.OpsAfterFaults++
+		if c.afterFault >= c.sim.opts.OpsAfterFaults {
+			c.finished = true
+			return
+		}
+	}
+	c.scheduleNext(c.sim.int63n(int64(c.sim.opts.Think) + 1))
+}

@@ -1,0 +1,115 @@
+package sim
+
+import (
+	"github.com/bftbed/bftbed/crypto"
+	"github.com/bftbed/bftbed/pbft"
+	"github.com/bftbed/bftbed/pbft/kv"
+)
+
+// node is one simulated replica: a core, its application and its storage.
+// A crash throws away the core and the application; the storage survives,
+// as a disk whose every Save was synced.
+type node struct {
+	sim     *Simulator
+	id      pbft.ReplicaID
+	key     crypto.PrivateKey
+	storage *pbft.MemoryStorage
+	app     *kv.Store
+	core    *pbft.Replica
+	// incarnation grows at each crash, so that timers and deliveries
+	// scheduled for an earlier life are dropped.
+	incarnation int
+}
+
+func (n *node) up() bool { return n.core != nil }
+
+// start boots the replica, from its storage when rec is non-nil.
+func (n *node) start(rec *pbft.Recovered) {
+	cfg := n.sim.opts.Protocol
+	cfg.ID, cfg.N = n.id, n.sim.opts.N
+	n.app = kv.New()
+	core, err := pbft.NewReplica(cfg, n.app, pbft.KeySigner{Domain: n.sim.domain, Key: n.key}, rec)
+	if err != nil {
+		n.sim.check.fail(Violation{Kind: "recovery", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
+		return
+	}
+	n.core = core
+	n.handle(core.Start())
+}
+
+// crash stops the replica at once: nothing it has not saved survives.
+func (n *node) crash() {
+	n.sim.tracef("n%d CRASH", n.id)
+	n.core, n.app = nil, nil
+	n.incarnation++
+	n.sim.stats.Crashes++
+}
+
+// restart recovers the replica from its storage.
+func (n *node) restart() {
+	rec, err := n.storage.Load()
+	if err != nil {
+		n.sim.check.fail(Violation{Kind: "recovery", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
+		return
+	}
+	n.sim.tracef("n%d RESTART", n.id)
+	n.sim.stats.Restarts++
+	n.start(rec)
+}
+
+// deliver hands bytes from the network to the replica.
+func (n *node) deliver(data []byte) {
+	if !n.up() {
+		return
+	}
+	m, err := n.sim.decode(data)
+	if err != nil {
+		n.sim.tracef("n%d reject: %v", n.id, err)
+		return
+	}
+	n.sim.tracef("n%d recv %s", n.id, describe(m))
+	n.handle(n.core.Receive(m))
+}
+
+// handle carries out a Ready in the order the core requires: persist, then
+// send, then arm timers.
+func (n *node) handle(rd pbft.Ready) {
+	if err := n.storage.Save(&rd.Persist); err != nil {
+		n.sim.check.fail(Violation{Kind: "storage", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
+		return
+	}
+	for _, b := range rd.Committed {
+		n.sim.check.committed(n.id, b)
+	}
+	for _, env := range rd.Messages {
+		data := pbft.Marshal(env.Msg)
+		if env.Broadcast {
+			for _, to := range n.sim.nodes {
+				if to.id != n.id {
+					n.sim.send(to.deliver, data)
+				}
+			}
+		} else if int(env.To) < len(n.sim.nodes) && env.To != n.id {
+			n.sim.send(n.sim.nodes[env.To].deliver, data)
+		}
+	}
+	for _, rep := range rd.Replies {
+		for _, c := range n.sim.clients {
+			if c.core.ID() == rep.Client {
+				n.sim.send(c.deliver, pbft.Marshal(rep))
+			}
+		}
+	}
+	inc := n.incarnation
+	for _, t := range rd.Timers {
+		if t.After == 0 {
+			continue
+		}
+		t := t
+		n.sim.sched.after(int64(t.After), func() {
+			if n.incarnation == inc && n.up() {
+				n.handle(n.core.Fire(t.Kind, t.Gen))
+			}
+		})
+	}
+}

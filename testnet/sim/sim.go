@@ -1,0 +1,177 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/bftbed/bftbed/crypto"
+	"github.com/bftbed/bftbed/pbft"
+)
+
+// Simulator is one seeded run in progress.
+type Simulator struct {
+	opts    Options
+	rng     *rand.Rand
+	sched   scheduler
+	domain  crypto.Domain
+	keys    []crypto.PublicKey
+	nodes   []*node
+	clients []*client
+	auth    authCache
+	check   *checker
+	stats   Stats
+}
+
+// Stats counts what happened in a run.
+type Stats struct {
+	Events, MessagesSent, MessagesLost, Crashes, Restarts int
+	OpsCompleted, OpsAfterFaults                          int
+	MaxView                                               pbft.View
+	MaxExecuted                                           pbft.Seq
+	VirtualTime                                           time.Duration
+	// Final holds each running replica's status at the end.
+	Final []pbft.Status
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Options    Options
+	Stats      Stats
+	Violations []Violation
+	// Progress is true when every client completed its operations after
+	// the faults stopped, before the deadline.
+	Progress bool
+}
+
+// Failed reports whether the run broke safety or made no progress.
+func (r *Result) Failed() bool { return len(r.Violations) > 0 || !r.Progress }
+
+// Summary is a one-line account of the run.
+func (r *Result) Summary() string {
+	return fmt.Sprintf("seed=%d n=%d: %d ops (%d after faults), max view %d, executed %d, %d crashes, %d msgs (%d lost), %d violations, progress=%v, virtual %v",
+		r.Options.Seed, r.Options.N, r.Stats.OpsCompleted, r.Stats.OpsAfterFaults, r.Stats.MaxView,
+		r.Stats.MaxExecuted, r.Stats.Crashes, r.Stats.MessagesSent, r.Stats.MessagesLost,
+		len(r.Violations), r.Progress, r.Stats.VirtualTime.Round(time.Millisecond))
+}
+
+// ReplayCommand is the command that replays this run exactly.
+func (r *Result) ReplayCommand() string {
+	return fmt.Sprintf("go test ./testnet/sim/ -run TestReplay -v -args -sim.seed=%d -sim.n=%d", r.Options.Seed, r.Options.N)
+}
+
+// New prepares a run; Run runs it.
+func New(opts Options) (*Simulator, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Simulator{
+		opts:   opts,
+		rng:    rand.New(rand.NewPCG(opts.Seed, 0x62667462656473)),
+		domain: crypto.NewDomain(fmt.Sprintf("sim-%d", opts.Seed)),
+		auth:   authCache{},
+	}
+	seed := []byte(fmt.Sprintf("bftbed-sim-%d", opts.Seed))
+	for i := 0; i < opts.N; i++ {
+		key := crypto.DeriveKey(seed, fmt.Sprintf("replica/%d", i))
+		s.keys = append(s.keys, key.Public())
+		s.nodes = append(s.nodes, &node{sim: s, id: pbft.ReplicaID(i), key: key, storage: pbft.NewMemoryStorage()})
+	}
+	s.check = newChecker(opts.N)
+	for i := 0; i < opts.Clients; i++ {
+		key := crypto.DeriveKey(seed, fmt.Sprintf("client/%d", i))
+		s.clients = append(s.clients, &client{sim: s, index: i, core: pbft.NewClientCore(opts.N, s.domain, key, 0)})
+	}
+	return s, nil
+}
+
+// Run runs the simulation to its end and returns the checked result.
+func Run(opts Options) (*Result, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.Run(), nil
+}
+
+// Run runs the simulation to its end.
+func (s *Simulator) Run() *Result {
+	for _, n := range s.nodes {
+		n.start(nil)
+	}
+	for _, c := range s.clients {
+		c.scheduleNext(s.int63n(int64(s.opts.Think) + 1))
+	}
+	s.scheduleCrashes()
+	deadline := int64(s.opts.Deadline)
+	for !s.allClientsDone() && s.sched.step(deadline) {
+		s.stats.Events++
+	}
+	s.stats.VirtualTime = time.Duration(s.sched.now)
+	for _, n := range s.nodes {
+		if n.core != nil {
+			st := n.core.Status()
+			s.stats.Final = append(s.stats.Final, st)
+			s.stats.MaxView = max(s.stats.MaxView, st.View)
+			s.stats.MaxExecuted = max(s.stats.MaxExecuted, st.LastExecuted)
+		}
+	}
+	s.check.finalState(s)
+	return &Result{Options: s.opts, Stats: s.stats, Violations: s.check.violations, Progress: s.allClientsDone()}
+}
+
+func (s *Simulator) allClientsDone() bool {
+	for _, c := range s.clients {
+		if !c.finished {
+			return false
+		}
+	}
+	return true
+}
+
+// inFaultWindow reports whether faults are active now.
+func (s *Simulator) inFaultWindow() bool {
+	return s.sched.now >= int64(s.opts.FaultStart) && s.sched.now < int64(s.opts.FaultEnd)
+}
+
+func (s *Simulator) int63n(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	return s.rng.Int64N(n)
+}
+
+func (s *Simulator) tracef(format string, args ...any) {
+	if s.opts.Trace != nil {
+		s.opts.Trace(fmt.Sprintf("%10.3fms ", float64(s.sched.now)/1e6) + fmt.Sprintf(format, args...))
+	}
+}
+
+// replicaKey returns the public key of replica id, for Authenticate.
+func (s *Simulator) replicaKey(id pbft.ReplicaID) (crypto.PublicKey, bool) {
+	if int(id) >= len(s.keys) {
+		return crypto.PublicKey{}, false
+	}
+	return s.keys[id], true
+}
+
+// authCache remembers the verdict of Authenticate per distinct encoding:
+// every replica checks every signature, but a broadcast's n-1 copies are the
+// same bytes, so the simulator verifies them once. The verdict is a pure
+// function of the bytes, the domain and the replica keys.
+type authCache map[crypto.Digest]error
+
+// decode turns bytes from the network into an authenticated message.
+func (s *Simulator) decode(data []byte) (pbft.Message, error) {
+	m, err := pbft.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	h := crypto.Hash(data)
+	if err, ok := s.auth[h]; ok {
+		return m, err
+	}
+	err = pbft.Authenticate(s.domain, s.replicaKey, m)
+	s.auth[h] = err
+	return m, err
+}

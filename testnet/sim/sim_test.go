@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"flag"
+	"fmt"
+	"testing"
+)
+
+var (
+	flagSeed  = flag.Uint64("sim.seed", 1, "seed of the run TestReplay replays")
+	flagN     = flag.Int("sim.n", 4, "replicas in TestReplay")
+	flagSeeds = flag.Int("sim.seeds", 60, "seeds per replica count in TestSweep (make sweep runs 500)")
+	flagTrace = flag.Bool("sim.trace", false, "print every event of TestReplay")
+)
+
+// TestReplay runs one seed, as printed by a failing sweep.
+func TestReplay(t *testing.T) {
+	opts := DefaultOptions(*flagSeed, *flagN)
+	if *flagTrace {
+		opts.Trace = func(line string) { t.Log(line) }
+	}
+	res, err := Run(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(res.Summary())
+	for _, st := range res.Stats.Final {
+		t.Logf("%+v", st)
+	}
+	report(t, res)
+}
+
+func report(t *testing.T, res *Result) {
+	t.Helper()
+	for _, v := range res.Violations {
+		t.Errorf("%s", v)
+	}
+	if !res.Progress {
+		t.Errorf("no progress after the faults stopped")
+	}
+	if res.Failed() {
+		t.Errorf("replay with: %s", res.ReplayCommand())
+	}
+}
+
+// TestSweep runs many seeds at n = 4 and n = 7, with 20% loss, duplication
+// and reordering and up to f crashed replicas in the fault window, and
+// checks agreement, exactly-once and progress after the faults stop.
+func TestSweep(t *testing.T) {
+	seeds := *flagSeeds
+	if testing.Short() {
+		seeds = 20
+	}
+	for _, n := range []int{4, 7} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			t.Parallel()
+			var ops, views, crashes, failures int
+			for seed := 1; seed <= seeds; seed++ {
+				res, err := Run(DefaultOptions(uint64(seed), n))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ops += res.Stats.OpsCompleted
+				views += int(res.Stats.MaxView)
+				crashes += res.Stats.Crashes
+				if res.Failed() {
+					failures++
+					t.Errorf("seed %d: %s", seed, res.Summary())
+					report(t, res)
+				}
+			}
+			t.Logf("n=%d: %d seeds, %d client ops, %d view changes, %d crashes, %d failed runs", n, seeds, ops, views, crashes, failures)
+		})
+	}
+}
