@@ -5,7 +5,7 @@ GO       ?= go
 FUZZTIME ?= 5s
 SEEDS    ?= 500
 # Packages that start goroutines run under the race detector.
-RACE_PKGS ?= ./crypto/... ./pbft/...
+RACE_PKGS ?= ./crypto/... ./pbft/... ./store/...
 
 .PHONY: all build test vet unit race sweep fuzz bench clean
 
@@ -42,7 +42,7 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./crypto/ ./pbft/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./crypto/ ./pbft/... ./store/
 
 clean:
 	rm -rf bin
