@@ -4,6 +4,7 @@ SHELL    := /bin/bash
 GO       ?= go
 FUZZTIME ?= 5s
 SEEDS    ?= 500
+RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
 RACE_PKGS ?= ./crypto/... ./pbft/... ./store/...
 
@@ -28,16 +29,18 @@ unit:
 race:
 	$(GO) test -short -race -count=1 $(RACE_PKGS)
 
-# The seeded simulator over many seeds (n = 4 and n = 7, 20% loss, crashes).
+# The seeded simulator over many seeds: n = 4 and n = 7 with 20% loss and
+# crashes, and n = 4 with power cuts on Pebble storage.
 sweep:
-	$(GO) test -count=1 -run 'TestSweep' -v ./testnet/sim/ -args -sim.seeds=$(SEEDS) | grep -E '^(=== RUN|--- |\s+sim_test.go:[0-9]+: n=|ok|FAIL|PASS)'
+	$(GO) test -count=1 -run 'TestSweep' -v ./testnet/sim/ -args -sim.seeds=$(SEEDS) -sim.recover-seeds=$(RECOVER_SEEDS) \
+	  | grep -E '^(=== RUN|--- |\s+sim_test.go:[0-9]+: (n=|crash-recover)|\s+sim_test.go:[0-9]+: .*(violation|seed)|ok|FAIL|PASS)'
 
 # Every fuzz target of every package, for FUZZTIME each.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/bftbed-fuzz.log 2>&1 || { cat /tmp/bftbed-fuzz.log; exit 1; }; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg > /tmp/bftbed-fuzz.log 2>&1 || { cat /tmp/bftbed-fuzz.log; exit 1; }; \
 	  done; \
 	done
 

@@ -17,6 +17,7 @@ func simCommand() *cobra.Command {
 		loss        float64
 		crashes     int
 		faultWindow time.Duration
+		mix         string
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -26,8 +27,13 @@ func simCommand() *cobra.Command {
 			out := cmd.OutOrStdout()
 			failed := 0
 			for s := seed; s < seed+uint64(seeds); s++ {
-				opts := sim.DefaultOptions(s, n)
-				opts.FaultNet.Loss = loss
+				opts, err := sim.MixOptions(mix, s, n)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				if cmd.Flags().Changed("loss") {
+					opts.FaultNet.Loss = loss
+				}
 				opts.Crashes = crashes
 				opts.FaultEnd = opts.FaultStart + faultWindow
 				if trace {
@@ -58,6 +64,7 @@ func simCommand() *cobra.Command {
 	cmd.Flags().IntVar(&seeds, "seeds", 1, "number of seeds to run, from --seed on")
 	cmd.Flags().IntVarP(&n, "replicas", "n", 4, "replicas (3f+1)")
 	cmd.Flags().BoolVar(&trace, "trace", false, "print every event")
+	cmd.Flags().StringVar(&mix, "mix", "default", "fault mix: default (lossy network, crashes) or crash-recover (power cuts, Pebble storage)")
 	cmd.Flags().Float64Var(&loss, "loss", def.FaultNet.Loss, "message loss rate during the fault window")
 	cmd.Flags().IntVar(&crashes, "crashes", def.Crashes, "replicas crashed at once during the fault window (at most f)")
 	cmd.Flags().DurationVar(&faultWindow, "fault-window", def.FaultEnd-def.FaultStart, "length of the fault window (virtual time)")

@@ -36,6 +36,11 @@ func (v Violation) String() string {
 
 // checker watches every execution as it happens.
 type checker struct {
+	// votes records, per replica, the digest of every PRE-PREPARE,
+	// PREPARE and COMMIT it sent, by (type, view, seq), and the P of every
+	// VIEW-CHANGE by view, to catch a correct replica that contradicts
+	// itself (after a crash, for instance).
+	votes map[voteKey]crypto.Digest
 	// first records, per sequence number, the first replica to execute it
 	// and the digest it executed.
 	first      map[pbft.Seq]firstCommit
@@ -47,8 +52,41 @@ type firstCommit struct {
 	digest  crypto.Digest
 }
 
+type voteKey struct {
+	replica pbft.ReplicaID
+	typ     pbft.MsgType
+	view    pbft.View
+	seq     pbft.Seq
+}
+
 func newChecker(n int) *checker {
-	return &checker{first: map[pbft.Seq]firstCommit{}}
+	return &checker{first: map[pbft.Seq]firstCommit{}, votes: map[voteKey]crypto.Digest{}}
+}
+
+// signed is the equivocation check: a correct replica never signs two
+// different digests for one (type, view, seq), nor two different
+// VIEW-CHANGEs for one view.
+func (c *checker) signed(id pbft.ReplicaID, m pbft.Message) {
+	var k voteKey
+	var d crypto.Digest
+	switch m := m.(type) {
+	case *pbft.PrePrepare:
+		k, d = voteKey{id, m.Type(), m.View, m.Seq}, m.Digest
+	case *pbft.Prepare:
+		k, d = voteKey{id, m.Type(), m.View, m.Seq}, m.Digest
+	case *pbft.Commit:
+		k, d = voteKey{id, m.Type(), m.View, m.Seq}, m.Digest
+	case *pbft.ViewChange:
+		k, d = voteKey{id, m.Type(), m.View, 0}, crypto.Hash(pbft.SigningBytes(m))
+	default:
+		return
+	}
+	if old, ok := c.votes[k]; ok && old != d {
+		c.fail(Violation{Kind: "equivocation", Seq: k.seq, Replicas: []pbft.ReplicaID{id}, Digests: []crypto.Digest{old, d},
+			Detail: fmt.Sprintf("%s view %d signed twice with different contents", k.typ, k.view)})
+		return
+	}
+	c.votes[k] = d
 }
 
 func (c *checker) fail(v Violation) {

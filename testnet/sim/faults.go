@@ -19,20 +19,31 @@ func (s *Simulator) scheduleCrashes() {
 		}
 		down := 0
 		for _, n := range s.nodes {
-			if !n.up() {
+			if !n.up() || n.crashMidStep {
 				down++
 			}
 		}
 		if down < s.opts.Crashes {
 			n := s.nodes[s.rng.IntN(len(s.nodes))]
-			if n.up() {
-				n.crash()
+			if n.up() && !n.crashMidStep {
+				if s.opts.CrashAfterPersist > 0 && s.rng.Float64() < s.opts.CrashAfterPersist {
+					// The crash strikes inside the replica's next step.
+					n.crashMidStep = true
+				} else {
+					n.crash()
+				}
 				downtime := s.int63n(window / 2)
 				end := int64(s.opts.FaultEnd) - s.sched.now
-				s.sched.after(min(downtime, end), n.restart)
+				s.sched.after(min(downtime, end), func() {
+					if n.up() {
+						n.crash() // it did not step since: crash it now
+					}
+					n.restart()
+				})
 			}
 		}
 		s.sched.after(s.int63n(window/4)+1, tick)
 	}
 	s.sched.after(int64(s.opts.FaultStart)+s.int63n(window/4), tick)
 }
+

@@ -13,12 +13,16 @@ type node struct {
 	sim     *Simulator
 	id      pbft.ReplicaID
 	key     crypto.PrivateKey
-	storage *pbft.MemoryStorage
+	disk    disk
+	storage pbft.Storage
 	app     *kv.Store
 	core    *pbft.Replica
 	// incarnation grows at each crash, so that timers and deliveries
 	// scheduled for an earlier life are dropped.
 	incarnation int
+	// crashMidStep makes the next step crash after its Persist is
+	// durable and before it sends anything.
+	crashMidStep bool
 }
 
 func (n *node) up() bool { return n.core != nil }
@@ -40,14 +44,22 @@ func (n *node) start(rec *pbft.Recovered) {
 // crash stops the replica at once: nothing it has not saved survives.
 func (n *node) crash() {
 	n.sim.tracef("n%d CRASH", n.id)
-	n.core, n.app = nil, nil
+	n.core, n.app, n.storage = nil, nil, nil
+	n.crashMidStep = false
+	n.disk.powerCut()
 	n.incarnation++
 	n.sim.stats.Crashes++
 }
 
 // restart recovers the replica from its storage.
 func (n *node) restart() {
-	rec, err := n.storage.Load()
+	st, err := n.disk.open()
+	if err != nil {
+		n.sim.check.fail(Violation{Kind: "recovery", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
+		return
+	}
+	n.storage = st
+	rec, err := st.Load()
 	if err != nil {
 		n.sim.check.fail(Violation{Kind: "recovery", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
 		return
@@ -78,10 +90,16 @@ func (n *node) handle(rd pbft.Ready) {
 		n.sim.check.fail(Violation{Kind: "storage", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
 		return
 	}
+	if n.crashMidStep {
+		n.sim.tracef("n%d crashes after persisting, before sending %d messages", n.id, len(rd.Messages)+len(rd.Replies))
+		n.crash()
+		return
+	}
 	for _, b := range rd.Committed {
 		n.sim.check.committed(n.id, b)
 	}
 	for _, env := range rd.Messages {
+		n.sim.check.signed(n.id, env.Msg)
 		data := pbft.Marshal(env.Msg)
 		if env.Broadcast {
 			for _, to := range n.sim.nodes {

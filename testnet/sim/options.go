@@ -18,6 +18,9 @@ type NetOptions struct {
 
 // Options describes one simulated run.
 type Options struct {
+	// Mix names the fault mix the options came from ("default",
+	// "crash-recover"), for the replay command.
+	Mix  string
 	Seed uint64
 	// N is the number of replicas (3f+1).
 	N int
@@ -40,6 +43,14 @@ type Options struct {
 	// downtime, and at the latest when the fault window ends.
 	Crashes int
 	BeyondF bool
+	// Pebble keeps each replica's log in Pebble on a crashable in-memory
+	// file system instead of pbft.MemoryStorage: a crash is then a power
+	// cut that keeps only what was synced.
+	Pebble bool
+	// CrashAfterPersist is the probability that a crash strikes in the
+	// middle of a step, after its Persist is durable and before anything
+	// it sends leaves the node.
+	CrashAfterPersist float64
 	// OpsAfterFaults is how many operations each client must complete
 	// after the faults stop for the run to show progress.
 	OpsAfterFaults int
@@ -60,7 +71,7 @@ func DefaultOptions(seed uint64, n int) Options {
 	p.BatchTimeout = 2 * time.Millisecond
 	p.RequestTimeout = 400 * time.Millisecond
 	return Options{
-		Seed: seed, N: n, Protocol: p,
+		Mix: "default", Seed: seed, N: n, Protocol: p,
 		Clients: 4, Think: 40 * time.Millisecond, ClientTimeout: 600 * time.Millisecond,
 		Net:        NetOptions{MinDelay: 200 * time.Microsecond, MaxDelay: 2 * time.Millisecond},
 		FaultNet:   NetOptions{MinDelay: 200 * time.Microsecond, MaxDelay: 20 * time.Millisecond, Loss: 0.2, Duplicate: 0.05},
@@ -91,4 +102,28 @@ func (o *Options) Validate() error {
 	cfg := o.Protocol
 	cfg.ID, cfg.N = 0, o.N
 	return cfg.Validate()
+}
+
+// CrashRecoverOptions is the crash-recovery fault mix: up to f replicas at a
+// time lose power at random points (half of the time in the middle of a
+// step, after persisting and before sending), stay down for a random time,
+// and restart from their Pebble state.
+func CrashRecoverOptions(seed uint64, n int) Options {
+	o := DefaultOptions(seed, n)
+	o.Mix = "crash-recover"
+	o.Pebble = true
+	o.CrashAfterPersist = 0.5
+	o.FaultNet.Loss = 0.05
+	return o
+}
+
+// MixOptions returns the options of a named fault mix.
+func MixOptions(mix string, seed uint64, n int) (Options, error) {
+	switch mix {
+	case "default", "":
+		return DefaultOptions(seed, n), nil
+	case "crash-recover":
+		return CrashRecoverOptions(seed, n), nil
+	}
+	return Options{}, fmt.Errorf("sim: unknown fault mix %q (want default or crash-recover)", mix)
 }

@@ -30,6 +30,9 @@ type Stats struct {
 	MaxView                                               pbft.View
 	MaxExecuted                                           pbft.Seq
 	VirtualTime                                           time.Duration
+	// DiskBytes is the largest storage footprint of a replica at the end
+	// (Pebble runs only).
+	DiskBytes uint64
 	// Final holds each running replica's status at the end.
 	Final []pbft.Status
 }
@@ -57,7 +60,7 @@ func (r *Result) Summary() string {
 
 // ReplayCommand is the command that replays this run exactly.
 func (r *Result) ReplayCommand() string {
-	return fmt.Sprintf("go test ./testnet/sim/ -run TestReplay -v -args -sim.seed=%d -sim.n=%d", r.Options.Seed, r.Options.N)
+	return fmt.Sprintf("go test ./testnet/sim/ -run TestReplay -v -args -sim.mix=%s -sim.seed=%d -sim.n=%d", r.Options.Mix, r.Options.Seed, r.Options.N)
 }
 
 // New prepares a run; Run runs it.
@@ -75,7 +78,11 @@ func New(opts Options) (*Simulator, error) {
 	for i := 0; i < opts.N; i++ {
 		key := crypto.DeriveKey(seed, fmt.Sprintf("replica/%d", i))
 		s.keys = append(s.keys, key.Public())
-		s.nodes = append(s.nodes, &node{sim: s, id: pbft.ReplicaID(i), key: key, storage: pbft.NewMemoryStorage()})
+		var d disk = &memDisk{}
+		if opts.Pebble {
+			d = &pebbleDisk{}
+		}
+		s.nodes = append(s.nodes, &node{sim: s, id: pbft.ReplicaID(i), key: key, disk: d})
 	}
 	s.check = newChecker(opts.N)
 	for i := 0; i < opts.Clients; i++ {
@@ -97,6 +104,12 @@ func Run(opts Options) (*Result, error) {
 // Run runs the simulation to its end.
 func (s *Simulator) Run() *Result {
 	for _, n := range s.nodes {
+		st, err := n.disk.open()
+		if err != nil {
+			s.check.fail(Violation{Kind: "storage", Detail: err.Error(), Replicas: []pbft.ReplicaID{n.id}})
+			continue
+		}
+		n.storage = st
 		n.start(nil)
 	}
 	for _, c := range s.clients {
@@ -117,6 +130,10 @@ func (s *Simulator) Run() *Result {
 		}
 	}
 	s.check.finalState(s)
+	for _, n := range s.nodes {
+		s.stats.DiskBytes = max(s.stats.DiskBytes, n.disk.usage())
+		n.disk.powerCut()
+	}
 	return &Result{Options: s.opts, Stats: s.stats, Violations: s.check.violations, Progress: s.allClientsDone()}
 }
 

@@ -11,11 +11,15 @@ var (
 	flagN     = flag.Int("sim.n", 4, "replicas in TestReplay")
 	flagSeeds = flag.Int("sim.seeds", 60, "seeds per replica count in TestSweep (make sweep runs 500)")
 	flagTrace = flag.Bool("sim.trace", false, "print every event of TestReplay")
+	flagMix   = flag.String("sim.mix", "default", "fault mix of TestReplay: default or crash-recover")
 )
 
 // TestReplay runs one seed, as printed by a failing sweep.
 func TestReplay(t *testing.T) {
-	opts := DefaultOptions(*flagSeed, *flagN)
+	opts, err := MixOptions(*flagMix, *flagSeed, *flagN)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *flagTrace {
 		opts.Trace = func(line string) { t.Log(line) }
 	}
@@ -72,4 +76,31 @@ func TestSweep(t *testing.T) {
 			t.Logf("n=%d: %d seeds, %d client ops, %d view changes, %d crashes, %d failed runs", n, seeds, ops, views, crashes, failures)
 		})
 	}
+}
+
+var flagRecoverSeeds = flag.Int("sim.recover-seeds", 60, "seeds in TestSweepCrashRecover (make sweep runs 300)")
+
+// TestSweepCrashRecover checks agreement, exactly-once, no equivocation by
+// recovered replicas, and progress, under power cuts with Pebble storage.
+func TestSweepCrashRecover(t *testing.T) {
+	seeds := *flagRecoverSeeds
+	if testing.Short() {
+		seeds = 10
+	}
+	var crashes, failures int
+	var disk uint64
+	for seed := 1; seed <= seeds; seed++ {
+		res, err := Run(CrashRecoverOptions(uint64(seed), 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		crashes += res.Stats.Crashes
+		disk = max(disk, res.Stats.DiskBytes)
+		if res.Failed() {
+			failures++
+			t.Errorf("seed %d: %s", seed, res.Summary())
+			report(t, res)
+		}
+	}
+	t.Logf("crash-recover n=4: %d seeds, %d power cuts, largest replica store %d KiB, %d failed runs", seeds, crashes, disk>>10, failures)
 }
