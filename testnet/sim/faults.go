@@ -46,4 +46,3 @@ func (s *Simulator) scheduleCrashes() {
 	}
 	s.sched.after(int64(s.opts.FaultStart)+s.int63n(window/4), tick)
 }
-
