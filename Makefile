@@ -6,7 +6,7 @@ FUZZTIME ?= 5s
 SEEDS    ?= 500
 RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
-RACE_PKGS ?= ./crypto/... ./pbft/... ./store/...
+RACE_PKGS ?= ./crypto/... ./pbft/... ./store/... ./p2p/...
 
 .PHONY: all build test vet unit race sweep fuzz bench clean
 
