@@ -123,12 +123,31 @@ func (r *Replica) enterView(v View, V []*ViewChange, O []*PrePrepare, minS Seq) 
 		r.acceptPrePrepare(c, pp)
 	}
 	if r.isPrimary() {
-		r.nextSeq = max(r.nextSeq, r.stable.Seq+1, r.lastExec+1)
+		// Fresh requests are numbered right after O: every n <= max-s is
+		// in O, and a number this replica assigned as primary of an
+		// earlier view is void unless O re-proposes it (continuing from
+		// it would leave a gap no replica can execute past).
+		r.nextSeq = max(r.stable.Seq, r.lastExec, minS) + 1
 		if len(O) > 0 {
 			r.nextSeq = max(r.nextSeq, O[len(O)-1].Seq+1)
 		}
-		// Requests this replica was waiting for as a backup are now its
-		// own to propose.
+		// In flight now are exactly the requests in O. Every other request
+		// this replica waits for, as a backup or left over from an earlier
+		// view as primary, is its own to propose.
+		clear(r.queued)
+		for _, pp := range O {
+			for _, req := range pp.Batch {
+				r.queued[keyOf(req)] = true
+			}
+		}
+		pending := r.queue
+		r.queue = nil
+		for _, req := range pending {
+			if k := keyOf(req); !r.queued[k] {
+				r.queued[k] = true
+				r.queue = append(r.queue, req)
+			}
+		}
 		for _, k := range sortedReqKeys(r.waiting) {
 			if req := r.waiting[k]; !r.queued[k] {
 				r.queued[k] = true

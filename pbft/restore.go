@@ -49,7 +49,9 @@ func (r *Replica) restore(rec *Recovered) error {
 			if c.prePrepare != nil && r.prepared(c) && (s.prepared == nil || s.prepared.PrePrepare.View <= v) {
 				s.prepared = r.preparedProof(c)
 			}
-			if c.prePrepare != nil && c.prePrepare.Replica == r.cfg.ID {
+			// Only this view's numbers count: a number assigned as primary
+			// of an earlier view is void unless a NEW-VIEW re-proposed it.
+			if c.prePrepare != nil && c.prePrepare.Replica == r.cfg.ID && v == r.view {
 				r.nextSeq = max(r.nextSeq, n+1)
 			}
 		}
