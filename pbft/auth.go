@@ -263,6 +263,26 @@ func (c *collector) message(m Message) error {
 			return err
 		}
 		return c.checkpoints("Proof", x.Proof)
+	case *Committed:
+		if err := c.add(x, x.Replica); err != nil {
+			return err
+		}
+		c.push("PrePrepare", -1)
+		if err := c.prePrepare(x.PrePrepare); err != nil {
+			return err
+		}
+		c.pop()
+		for i, cm := range x.Commits {
+			c.push("Commits", i)
+			if cm == nil {
+				return c.fail("nil %s", MsgCommit)
+			}
+			if err := c.add(cm, cm.Replica); err != nil {
+				return err
+			}
+			c.pop()
+		}
+		return nil
 	}
 	return nil // unreachable: sigPtr is nil for other types
 }

@@ -45,6 +45,8 @@ func codecCountSigs(m Message) int {
 		return n
 	case *State:
 		return 1 + len(x.Proof)
+	case *Committed:
+		return 1 + codecCountSigs(x.PrePrepare) + len(x.Commits)
 	}
 	return 1
 }

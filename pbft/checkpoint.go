@@ -19,6 +19,7 @@ func (r *Replica) takeCheckpoint(n Seq) {
 
 // onCheckpoint logs another replica's CHECKPOINT.
 func (r *Replica) onCheckpoint(cp *Checkpoint) {
+	defer r.noteProgress(cp.Replica, cp.Seq)
 	if cp.Replica == r.cfg.ID || cp.Seq <= r.stable.Seq || cp.Seq%r.cfg.CheckpointInterval != 0 {
 		return
 	}
@@ -128,7 +129,7 @@ func (r *Replica) makeStable(st StableCheckpoint) {
 		r.out.Persist.Stable = &stable
 	}
 	if r.lastExec < st.Seq {
-		r.fetchState(st.Seq)
+		r.checkLag()
 		return
 	}
 	r.propose()

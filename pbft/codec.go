@@ -47,7 +47,7 @@ const (
 	voteLen       = 8 + 8 + digestLen + 4
 	prepareLen    = voteLen + sigLen
 	checkpointLen = 8 + digestLen + 4 + sigLen
-	fetchStateLen = 8 + 4 + sigLen
+	fetchStateLen = 8 + 8 + 4 + sigLen
 	// requestFixedLen is a Request body without its Op bytes and length.
 	requestFixedLen = keyLen + 8 + sigLen
 )
@@ -66,6 +66,7 @@ var (
 	zeroNewView    NewView
 	zeroFetchState FetchState
 	zeroState      State
+	zeroCommitted  Committed
 	zeroSig        crypto.Signature
 )
 
@@ -198,9 +199,14 @@ func signedSize(m Message) int {
 		return fetchStateLen - sigLen
 	case *State:
 		if x == nil {
-			return 8 + 1 + 1 + 4
+			return 8 + 1 + 8 + 8 + 1 + 4
 		}
-		return 8 + uvarintLen(len(x.Proof)) + len(x.Proof)*checkpointLen + bytesSize(x.Snapshot) + 4
+		return 8 + uvarintLen(len(x.Proof)) + len(x.Proof)*checkpointLen + 8 + 8 + bytesSize(x.Chunk) + 4
+	case *Committed:
+		if x == nil {
+			x = &zeroCommitted
+		}
+		return prePrepareSize(x.PrePrepare) + uvarintLen(len(x.Commits)) + len(x.Commits)*prepareLen + 4
 	}
 	unknownType(m)
 	return 0
@@ -303,6 +309,7 @@ func appendSigning(dst []byte, m Message) []byte {
 		}
 		dst = append(dst, byte(MsgFetchState))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(x.Seq))
+		dst = binary.BigEndian.AppendUint64(dst, x.Offset)
 		return binary.BigEndian.AppendUint32(dst, uint32(x.Replica))
 	case *State:
 		if x == nil {
@@ -314,7 +321,19 @@ func appendSigning(dst []byte, m Message) []byte {
 		for _, c := range x.Proof {
 			dst = appendCheckpoint(dst, c)
 		}
-		dst = appendBytes(dst, x.Snapshot)
+		dst = binary.BigEndian.AppendUint64(dst, x.Size)
+		dst = binary.BigEndian.AppendUint64(dst, x.Offset)
+		dst = appendBytes(dst, x.Chunk)
+		return binary.BigEndian.AppendUint32(dst, uint32(x.Replica))
+	case *Committed:
+		if x == nil {
+			x = &zeroCommitted
+		}
+		dst = appendPrePrepare(append(dst, byte(MsgCommitted)), x.PrePrepare)
+		dst = binary.AppendUvarint(dst, uint64(len(x.Commits)))
+		for _, c := range x.Commits {
+			dst = appendPrepare(dst, (*Prepare)(c))
+		}
 		return binary.BigEndian.AppendUint32(dst, uint32(x.Replica))
 	}
 	unknownType(m)
@@ -362,6 +381,10 @@ func sigPtr(m Message) *crypto.Signature {
 			return &x.Sig
 		}
 	case *State:
+		if x != nil {
+			return &x.Sig
+		}
+	case *Committed:
 		if x != nil {
 			return &x.Sig
 		}

@@ -76,6 +76,7 @@ func Unmarshal(b []byte) (Message, error) {
 	case MsgFetchState:
 		x := new(FetchState)
 		x.Seq = Seq(r.u64("Seq"))
+		x.Offset = r.u64("Offset")
 		x.Replica = ReplicaID(r.u32("Replica"))
 		r.fixed(x.Sig[:], "Sig")
 		m = x
@@ -83,7 +84,27 @@ func Unmarshal(b []byte) (Message, error) {
 		x := new(State)
 		x.Seq = Seq(r.u64("Seq"))
 		x.Proof = r.checkpoints("Proof")
-		x.Snapshot = r.bytes("Snapshot", MaxSnapshotSize)
+		x.Size = r.u64("Size")
+		x.Offset = r.u64("Offset")
+		x.Chunk = r.bytes("Chunk", MaxStateChunk)
+		switch {
+		case r.err != nil:
+		case x.Size > MaxSnapshotSize:
+			r.fail("Size is %d bytes, limit %d", x.Size, MaxSnapshotSize)
+		case x.Offset > x.Size || uint64(len(x.Chunk)) > x.Size-x.Offset:
+			r.fail("chunk [%d, %d) lies outside a snapshot of %d bytes", x.Offset, x.Offset+uint64(len(x.Chunk)), x.Size)
+		}
+		x.Replica = ReplicaID(r.u32("Replica"))
+		r.fixed(x.Sig[:], "Sig")
+		m = x
+	case MsgCommitted:
+		x := new(Committed)
+		x.PrePrepare = new(PrePrepare)
+		r.prePrepare(x.PrePrepare)
+		if r.err != nil {
+			r.at("PrePrepare", -1)
+		}
+		x.Commits = r.commits()
 		x.Replica = ReplicaID(r.u32("Replica"))
 		r.fixed(x.Sig[:], "Sig")
 		m = x
@@ -313,6 +334,25 @@ func (r *reader) checkpoints(field string) []*Checkpoint {
 		r.checkpoint(&slab[i])
 		if r.err != nil {
 			r.at(field, i)
+			return nil
+		}
+		list[i] = &slab[i]
+	}
+	return list
+}
+
+// commits decodes a COMMITTED's commits.
+func (r *reader) commits() []*Commit {
+	n := r.count("Commits", "commits", MaxCommitsPerProof, prepareLen)
+	if n == 0 {
+		return nil
+	}
+	slab := make([]Commit, n)
+	list := make([]*Commit, n)
+	for i := range slab {
+		r.vote((*Prepare)(&slab[i]))
+		if r.err != nil {
+			r.at("Commits", i)
 			return nil
 		}
 		list[i] = &slab[i]

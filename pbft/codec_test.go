@@ -80,6 +80,8 @@ func codecSigner(m Message) ReplicaID {
 		return x.Replica
 	case *State:
 		return x.Replica
+	case *Committed:
+		return x.Replica
 	}
 	panic("no replica signer")
 }
@@ -171,13 +173,20 @@ func codecSamples() []Message {
 	codecSign(commit)
 	reply := &Reply{View: 2, Timestamp: 1000, Client: batch[0].Client, Replica: 1, Result: []byte("ok")}
 	codecSign(reply)
-	fetch := &FetchState{Seq: 64, Replica: 2}
+	fetch := &FetchState{Seq: 64, Offset: 4096, Replica: 2}
 	codecSign(fetch)
-	state := &State{Seq: 64, Snapshot: bytes.Repeat([]byte("snapshot"), 100), Replica: 0}
+	state := &State{Seq: 64, Size: 2000, Offset: 800, Chunk: bytes.Repeat([]byte("snapshot"), 100), Replica: 0}
 	for k := range ReplicaID(3) {
 		state.Proof = append(state.Proof, codecCheckpoint(64, k+1))
 	}
 	codecSign(state)
+	committed := &Committed{PrePrepare: pp, Replica: 1}
+	for k := range ReplicaID(3) {
+		cm := &Commit{View: 2, Seq: 17, Digest: pp.Digest, Replica: k}
+		codecSign(cm)
+		committed.Commits = append(committed.Commits, cm)
+	}
+	codecSign(committed)
 	return []Message{
 		batch[0],
 		pp,
@@ -189,6 +198,7 @@ func codecSamples() []Message {
 		codecNewView(),
 		fetch,
 		state,
+		committed,
 	}
 }
 
@@ -411,7 +421,7 @@ func TestRejectTrailing(t *testing.T) {
 
 func TestRejectUnknownType(t *testing.T) {
 	b := Marshal(codecSamples()[2])
-	for _, typ := range []byte{0, 11, 200, 255} {
+	for _, typ := range []byte{0, 12, 200, 255} {
 		b[0] = typ
 		_, err := Unmarshal(b)
 		want := fmt.Sprintf("pbft: decode: unknown message type %d", typ)
@@ -459,7 +469,7 @@ func TestRejectOverLimit(t *testing.T) {
 	pp := Marshal(&PrePrepare{}) // ends with the Batch count
 	vc := Marshal(&ViewChange{}) // type, View, Stable, nC, nP, Replica, Sig
 	nv := Marshal(&NewView{})    // type, View, nV, nO, Replica, Sig
-	st := Marshal(&State{})      // type, Seq, nProof, nSnapshot, Replica, Sig
+	st := Marshal(&State{})      // type, Seq, nProof, Size, Offset, nChunk, Replica, Sig
 	rq := Marshal(&Request{})    // type, Client, Timestamp, nOp, Sig
 	rp := Marshal(&Reply{})      // type, View, Timestamp, Client, Replica, nResult, Sig
 	vcp := Marshal(&ViewChange{P: []*PreparedProof{{}}})
@@ -482,7 +492,10 @@ func TestRejectOverLimit(t *testing.T) {
 		{"O", codecSplice(nv, 10, 1, codecUvarint(MaxPrepared+1)), "pbft: decode NEW-VIEW: O has 4097 pre-prepares, limit 4096"},
 		{"nested batch", codecSplice(nested, nestedOff, 1, codecUvarint(MaxBatchRequests+1)), "pbft: decode NEW-VIEW: V[1].P[0].PrePrepare: Batch has 10001 requests, limit 10000"},
 		{"Proof", codecSplice(st, 9, 1, codecUvarint(MaxCheckpointProof+1)), "pbft: decode STATE: Proof has 1025 checkpoints, limit 1024"},
-		{"Snapshot", codecSplice(st, 10, 1, codecUvarint(MaxSnapshotSize+1)), "pbft: decode STATE: Snapshot is 67108865 bytes, limit 67108864"},
+		{"Chunk", codecSplice(st, 26, 1, codecUvarint(MaxStateChunk+1)), "pbft: decode STATE: Chunk is 16777217 bytes, limit 16777216"},
+		{"Size", codecSplice(st, 10, 8, binary.BigEndian.AppendUint64(nil, MaxSnapshotSize+1)), "pbft: decode STATE: Size is 67108865 bytes, limit 67108864"},
+		{"chunk outside", codecSplice(st, 18, 8, binary.BigEndian.AppendUint64(nil, 1)), "pbft: decode STATE: chunk [1, 1) lies outside a snapshot of 0 bytes"},
+		{"Commits", codecSplice(Marshal(&Committed{}), 1+minPrePrepareLen, 1, codecUvarint(MaxCommitsPerProof+1)), "pbft: decode COMMITTED: Commits has 1025 commits, limit 1024"},
 		{"Op", codecSplice(rq, 1+keyLen+8, 1, codecUvarint(MaxOpSize+1)), "pbft: decode REQUEST: Op is 1048577 bytes, limit 1048576"},
 		{"Op past end", codecSplice(rq, 1+keyLen+8, 1, codecUvarint(1000)), "pbft: decode REQUEST: truncated at offset 43: Op needs 1000 bytes, 64 left"},
 		{"Result", codecSplice(rp, 1+8+8+keyLen+4, 1, codecUvarint(MaxOpSize+1)), "pbft: decode REPLY: Result is 1048577 bytes, limit 1048576"},

@@ -24,6 +24,8 @@ type Config struct {
 	MaxInFlight int
 	// BatchTimeout is how long the primary waits to fill a batch.
 	BatchTimeout time.Duration
+	// StateChunkSize is the largest snapshot chunk sent in one STATE.
+	StateChunkSize int
 	// RequestTimeout is T, the view-change timer: how long a backup waits
 	// for a request it knows about to execute before it suspects the
 	// primary. It doubles with each successive view change.
@@ -41,6 +43,7 @@ func DefaultConfig(id ReplicaID, n int) Config {
 		MaxBatch:           256,
 		MaxInFlight:        8,
 		BatchTimeout:       2 * time.Millisecond,
+		StateChunkSize:     1 << 20,
 		RequestTimeout:     1 * time.Second,
 	}
 }
@@ -61,6 +64,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("pbft: config: watermark window %d must be a multiple of the checkpoint interval %d, at most %d", c.WatermarkWindow, c.CheckpointInterval, MaxPrepared)
 	case c.MaxBatch < 1 || c.MaxBatch > MaxBatchRequests:
 		return fmt.Errorf("pbft: config: max batch %d out of range 1..%d", c.MaxBatch, MaxBatchRequests)
+	case c.StateChunkSize < 1 || c.StateChunkSize > MaxStateChunk:
+		return fmt.Errorf("pbft: config: state chunk size %d out of range 1..%d", c.StateChunkSize, MaxStateChunk)
 	case c.MaxInFlight < 1:
 		return fmt.Errorf("pbft: config: max in flight must be positive")
 	case c.BatchTimeout <= 0 || c.RequestTimeout <= 0:

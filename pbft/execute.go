@@ -25,6 +25,9 @@ func (r *Replica) execute() {
 	if !ran {
 		return
 	}
+	if r.timerOn[TimerFetch] && r.lagTarget() <= r.lastExec {
+		r.stopTimer(TimerFetch) // caught up by the normal case
+	}
 	if executedRequest && !r.changing {
 		r.attempts = 0
 	}

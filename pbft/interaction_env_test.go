@@ -82,7 +82,7 @@ func endpointName(from int) string {
 	return fmt.Sprint(from)
 }
 
-func newIEnv(t testing.TB, n int, k, l pbft.Seq, batch, inflight, clients int) *ienv {
+func newIEnv(t testing.TB, n int, k, l pbft.Seq, batch, inflight, clients, chunk int) *ienv {
 	e := &ienv{
 		t:      t,
 		domain: crypto.NewDomain("interaction"),
@@ -92,6 +92,7 @@ func newIEnv(t testing.TB, n int, k, l pbft.Seq, batch, inflight, clients int) *
 			N: n, CheckpointInterval: k, WatermarkWindow: l,
 			MaxBatch: batch, MaxInFlight: inflight,
 			BatchTimeout: 10 * time.Millisecond, RequestTimeout: time.Second,
+			StateChunkSize: chunk,
 		},
 	}
 	for i := range n {

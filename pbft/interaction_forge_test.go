@@ -173,7 +173,7 @@ func (e *ienv) cmdForgeState(t *testing.T, d *datadriven.TestData) {
 		t.Fatalf("%s: replica %d has no stable snapshot", d.Pos, from)
 	}
 	in := pbft.Inspect(r)
-	st := &pbft.State{Seq: in.Stable.Seq, Proof: in.Stable.Proof, Snapshot: in.Snapshot, Replica: from}
+	snapshot := in.Snapshot
 	if d.HasArg("corrupt") {
 		// A well-formed snapshot of another state: x=evil.
 		snap, err := pbft.RewriteStateForTest(in.Snapshot, func(app []byte) []byte {
@@ -187,8 +187,9 @@ func (e *ienv) cmdForgeState(t *testing.T, d *datadriven.TestData) {
 		if err != nil {
 			t.Fatalf("%s: %v", d.Pos, err)
 		}
-		st.Snapshot = snap
+		snapshot = snap
 	}
+	st := &pbft.State{Seq: in.Stable.Seq, Proof: in.Stable.Proof, Size: uint64(len(snapshot)), Chunk: snapshot, Replica: from}
 	pbft.Sign(e.domain, e.keys[from], st)
 	e.forgeSend(from, e.targets(t, d, "to", nil), st)
 }

@@ -51,9 +51,15 @@ func (e *ienv) describe(m pbft.Message) string {
 		}
 		return fmt.Sprintf("NEW-VIEW v=%d V=[%s] O=[%s]", m.View, strings.Join(v, ","), strings.Join(o, " "))
 	case *pbft.FetchState:
-		return fmt.Sprintf("FETCH-STATE n=%d", m.Seq)
+		return fmt.Sprintf("FETCH-STATE n=%d offset=%d", m.Seq, m.Offset)
 	case *pbft.State:
-		return fmt.Sprintf("STATE n=%d proof=%s snapshot=%s", m.Seq, cpSigners(m.Proof), short(crypto.Hash(m.Snapshot)))
+		return fmt.Sprintf("STATE n=%d proof=%s chunk=%d+%d/%d %s", m.Seq, cpSigners(m.Proof), m.Offset, len(m.Chunk), m.Size, short(crypto.Hash(m.Chunk)))
+	case *pbft.Committed:
+		var ids []string
+		for _, c := range m.Commits {
+			ids = append(ids, fmt.Sprint(c.Replica))
+		}
+		return fmt.Sprintf("COMMITTED v=%d n=%d d=%s commits=[%s]", m.PrePrepare.View, m.PrePrepare.Seq, short(m.PrePrepare.Digest), strings.Join(ids, ","))
 	}
 	return m.Type().String()
 }

@@ -100,7 +100,7 @@ func TestInteraction(t *testing.T) {
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			if d.Cmd == "init" {
 				e = newIEnv(t, intArg(t, d, "n", 4), pbft.Seq(intArg(t, d, "k", 4)), pbft.Seq(intArg(t, d, "l", 8)),
-					intArg(t, d, "batch", 1), intArg(t, d, "inflight", 8), intArg(t, d, "clients", 2))
+					intArg(t, d, "batch", 1), intArg(t, d, "inflight", 8), intArg(t, d, "clients", 2), intArg(t, d, "chunk", 1<<20))
 				e.out.take()
 				return "ok\n"
 			}

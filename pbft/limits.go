@@ -30,9 +30,15 @@ const (
 	// MaxViewChanges is the largest number of view-changes in a NEW-VIEW's V.
 	MaxViewChanges = 1024
 
-	// MaxSnapshotSize is the largest application snapshot in a STATE
-	// message, in bytes.
+	// MaxSnapshotSize is the largest snapshot state transfer moves, in
+	// bytes (a STATE's Size).
 	MaxSnapshotSize = 64 << 20
+
+	// MaxStateChunk is the largest chunk of a snapshot in one STATE.
+	MaxStateChunk = 16 << 20
+
+	// MaxCommitsPerProof is the largest number of commits in a COMMITTED.
+	MaxCommitsPerProof = 1024
 
 	// MaxMessageSize is the largest encoded message Unmarshal accepts, in
 	// bytes. It caps the product of the per-list limits above, which alone

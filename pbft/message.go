@@ -18,13 +18,14 @@ const (
 	MsgNewView    MsgType = 8
 	MsgFetchState MsgType = 9
 	MsgState      MsgType = 10
+	MsgCommitted  MsgType = 11
 )
 
 var msgTypeNames = [...]string{
 	MsgRequest: "REQUEST", MsgPrePrepare: "PRE-PREPARE", MsgPrepare: "PREPARE",
 	MsgCommit: "COMMIT", MsgReply: "REPLY", MsgCheckpoint: "CHECKPOINT",
 	MsgViewChange: "VIEW-CHANGE", MsgNewView: "NEW-VIEW",
-	MsgFetchState: "FETCH-STATE", MsgState: "STATE",
+	MsgFetchState: "FETCH-STATE", MsgState: "STATE", MsgCommitted: "COMMITTED",
 }
 
 // String returns the paper's name of the message type.
@@ -130,23 +131,42 @@ type NewView struct {
 	Sig     crypto.Signature
 }
 
-// FetchState asks peers for a stable checkpoint at or above Seq, sent by a
-// replica that learned it has fallen behind.
+// FetchState is sent by a replica that fell behind: it has executed up to
+// Seq. A peer whose stable checkpoint is above Seq answers with the chunk of
+// that checkpoint's snapshot that starts at byte Offset (a STATE); a peer
+// that executed past Seq answers with the commit certificates above it
+// (COMMITTED messages).
 type FetchState struct {
 	Seq     Seq
+	Offset  uint64
 	Replica ReplicaID
 	Sig     crypto.Signature
 }
 
-// State answers FetchState: the snapshot at stable checkpoint Seq and the
-// 2f+1 CHECKPOINT messages that prove its digest. The receiver trusts the
-// proof, never the sender.
+// State carries one chunk of the snapshot at stable checkpoint Seq: bytes
+// [Offset, Offset+len(Chunk)) of a snapshot of Size bytes, with the 2f+1
+// CHECKPOINT messages that prove the whole snapshot's digest. The receiver
+// trusts the proof, never the sender: it checks the assembled snapshot
+// against the proof before installing it.
 type State struct {
-	Seq      Seq
-	Proof    []*Checkpoint
-	Snapshot []byte
-	Replica  ReplicaID
-	Sig      crypto.Signature
+	Seq     Seq
+	Proof   []*Checkpoint
+	Size    uint64
+	Offset  uint64
+	Chunk   []byte
+	Replica ReplicaID
+	Sig     crypto.Signature
+}
+
+// Committed carries a commit certificate: a pre-prepare with its batch and
+// 2f+1 matching COMMITs from distinct replicas, which prove the batch
+// committed at its sequence number. A replica that missed the normal case
+// for that number executes the batch on this proof alone.
+type Committed struct {
+	PrePrepare *PrePrepare
+	Commits    []*Commit
+	Replica    ReplicaID
+	Sig        crypto.Signature
 }
 
 // Type implementations.
@@ -160,3 +180,4 @@ func (*ViewChange) Type() MsgType { return MsgViewChange }
 func (*NewView) Type() MsgType    { return MsgNewView }
 func (*FetchState) Type() MsgType { return MsgFetchState }
 func (*State) Type() MsgType      { return MsgState }
+func (*Committed) Type() MsgType  { return MsgCommitted }

@@ -151,6 +151,9 @@ func (r *Replica) onPrepare(p *Prepare) {
 
 // onCommit logs a replica's COMMIT for (v, n, d).
 func (r *Replica) onCommit(cm *Commit) {
+	// Whatever its view, a COMMIT shows how far its sender got (noted
+	// once this commit has had its effect here).
+	defer r.noteProgress(cm.Replica, cm.Seq)
 	if !r.acceptVote(cm.View, cm.Seq, cm.Replica) {
 		return
 	}

@@ -58,7 +58,13 @@ type Replica struct {
 
 	timerGen [numTimers]uint64
 	timerOn  [numTimers]bool
-	fetching Seq
+
+	// seen holds, per replica, the highest sequence number it sent a
+	// message about: evidence that this replica fell behind.
+	seen     map[ReplicaID]Seq
+	transfer catchUp
+	// recovered is set when the replica restarted from storage.
+	recovered bool
 
 	out Ready
 }
@@ -78,8 +84,10 @@ func NewReplica(cfg Config, app Application, signer Signer, rec *Recovered) (*Re
 		queued:      map[reqKey]bool{},
 		waiting:     map[reqKey]*Request{},
 		vcs:         map[ReplicaID]*ViewChange{},
+		seen:        map[ReplicaID]Seq{},
 	}
 	if rec != nil {
+		r.recovered = true
 		if err := r.restore(rec); err != nil {
 			return nil, err
 		}
@@ -117,8 +125,9 @@ func (r *Replica) Start() Ready {
 	if r.changing {
 		r.setTimer(TimerRequest, r.viewChangeTimeout())
 	}
-	if r.lastExec < r.stable.Seq {
-		r.fetchState(r.stable.Seq)
+	if r.recovered {
+		// A restarted replica does not know how far the others went.
+		r.askAll()
 	}
 	return r.takeReady()
 }
@@ -144,6 +153,8 @@ func (r *Replica) Receive(m Message) Ready {
 		r.onFetchState(m)
 	case *State:
 		r.onState(m)
+	case *Committed:
+		r.onCommitted(m)
 	}
 	return r.takeReady()
 }

@@ -11,3 +11,8 @@ import (
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 	return slices.Sorted(maps.Keys(m))
 }
+
+// sortSeqsDesc sorts sequence numbers from the highest down.
+func sortSeqsDesc(s []Seq) {
+	slices.SortFunc(s, func(a, b Seq) int { return cmp.Compare(b, a) })
+}

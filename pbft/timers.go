@@ -16,11 +16,7 @@ func (r *Replica) Fire(kind TimerKind, gen uint64) Ready {
 	case TimerRequest:
 		r.onRequestTimeout()
 	case TimerFetch:
-		if r.fetching > r.lastExec {
-			r.fetchState(r.fetching)
-		} else {
-			r.fetching = 0
-		}
+		r.onFetchTimeout()
 	}
 	return r.takeReady()
 }

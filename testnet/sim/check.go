@@ -108,6 +108,23 @@ func (c *checker) committed(id pbft.ReplicaID, b pbft.CommittedBatch) {
 	}
 }
 
+// caughtUp checks that every running replica executed as far as the
+// furthest one: restarted and lagging replicas caught up.
+func (c *checker) caughtUp(s *Simulator) {
+	var top pbft.Seq
+	for _, n := range s.nodes {
+		if n.up() {
+			top = max(top, n.core.Status().LastExecuted)
+		}
+	}
+	for _, n := range s.nodes {
+		if n.up() && !s.byzantine(n.id) && n.core.Status().LastExecuted < top {
+			c.fail(Violation{Kind: "catch-up", Seq: n.core.Status().LastExecuted, Replicas: []pbft.ReplicaID{n.id},
+				Detail: fmt.Sprintf("executed %d, others %d", n.core.Status().LastExecuted, top)})
+		}
+	}
+}
+
 // finalState checks exactly-once on every running replica: each client's key
 // holds every token whose append the client saw complete, each exactly once,
 // in order (on the replicas that executed everything), and never a token

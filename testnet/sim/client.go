@@ -40,7 +40,7 @@ func (c *client) submit() {
 	}
 	req := c.core.Submit(op)
 	c.sim.tracef("c%d submit t=%d to n%d", c.index, req.Timestamp, c.core.Primary())
-	c.sim.send(c.sim.nodes[c.core.Primary()].deliver, pbft.Marshal(req))
+	c.sim.toReplica(clientEnd, c.core.Primary(), pbft.Marshal(req), 0)
 	c.armTimer()
 }
 
@@ -54,7 +54,7 @@ func (c *client) armTimer() {
 		data := pbft.Marshal(c.core.Retransmit())
 		c.sim.tracef("c%d retransmit t=%d", c.index, c.core.Pending().Timestamp)
 		for _, n := range c.sim.nodes {
-			c.sim.send(n.deliver, data)
+			c.sim.toReplica(clientEnd, n.id, data, 0)
 		}
 		c.armTimer()
 	})

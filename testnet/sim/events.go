@@ -41,6 +41,9 @@ func (s *scheduler) after(d int64, run func()) {
 	heap.Push(&s.queue, &event{at: s.now + max(d, 0), seq: s.next, run: run})
 }
 
+// at schedules run at absolute virtual time t (or now, if t has passed).
+func (s *scheduler) at(t int64, run func()) { s.after(t-s.now, run) }
+
 // step runs the next event; false when there is none or it lies past limit.
 func (s *scheduler) step(limit int64) bool {
 	if len(s.queue) == 0 || s.queue[0].at > limit {

@@ -2,18 +2,28 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/bftbed/bftbed/pbft"
 )
 
-// send puts bytes on the simulated network towards deliver, applying the
-// network model in force now.
-func (s *Simulator) send(deliver func([]byte), data []byte) {
+// client is the endpoint number of clients in send: link rules only cut
+// links between replicas.
+const clientEnd = -1
+
+// send puts bytes from endpoint from to endpoint to (a replica's number, or
+// clientEnd) on the simulated network, towards deliver, applying the link
+// rules and the network model in force now, plus extra delay.
+func (s *Simulator) send(from, to int, deliver func([]byte), data []byte, extra time.Duration) {
 	net := s.opts.Net
 	if s.inFaultWindow() {
 		net = s.opts.FaultNet
 	}
 	s.stats.MessagesSent++
+	if from >= 0 && to >= 0 && !s.linkAllowed(pbft.ReplicaID(from), pbft.ReplicaID(to)) {
+		s.stats.MessagesCut++
+		return
+	}
 	if net.Loss > 0 && s.rng.Float64() < net.Loss {
 		s.stats.MessagesLost++
 		return
@@ -23,7 +33,7 @@ func (s *Simulator) send(deliver func([]byte), data []byte) {
 		copies = 2
 	}
 	for range copies {
-		delay := int64(net.MinDelay) + s.int63n(int64(net.MaxDelay-net.MinDelay)+1)
+		delay := int64(net.MinDelay) + s.int63n(int64(net.MaxDelay-net.MinDelay)+1) + int64(extra)
 		s.sched.after(delay, func() { deliver(data) })
 	}
 }
@@ -48,9 +58,11 @@ func describe(m pbft.Message) string {
 	case *pbft.NewView:
 		return fmt.Sprintf("NEW-VIEW v=%d |V|=%d |O|=%d from=%d", m.View, len(m.V), len(m.O), m.Replica)
 	case *pbft.FetchState:
-		return fmt.Sprintf("FETCH-STATE n=%d from=%d", m.Seq, m.Replica)
+		return fmt.Sprintf("FETCH-STATE n=%d offset=%d from=%d", m.Seq, m.Offset, m.Replica)
 	case *pbft.State:
-		return fmt.Sprintf("STATE n=%d size=%d from=%d", m.Seq, len(m.Snapshot), m.Replica)
+		return fmt.Sprintf("STATE n=%d chunk=%d+%d/%d from=%d", m.Seq, m.Offset, len(m.Chunk), m.Size, m.Replica)
+	case *pbft.Committed:
+		return fmt.Sprintf("COMMITTED v=%d n=%d commits=%d from=%d", m.PrePrepare.View, m.PrePrepare.Seq, len(m.Commits), m.Replica)
 	}
 	return m.Type().String()
 }

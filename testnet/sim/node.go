@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/bftbed/bftbed/adversary"
 	"github.com/bftbed/bftbed/crypto"
 	"github.com/bftbed/bftbed/pbft"
 	"github.com/bftbed/bftbed/pbft/kv"
@@ -23,6 +24,13 @@ type node struct {
 	// crashMidStep makes the next step crash after its Persist is
 	// durable and before it sends anything.
 	crashMidStep bool
+	// paused freezes the replica; held keeps what happens meanwhile.
+	paused bool
+	held   []func()
+	// twin marks the second instance of a twins fault, and twinOf points
+	// from the first to it while it runs.
+	twin   bool
+	twinOf *node
 }
 
 func (n *node) up() bool { return n.core != nil }
@@ -70,17 +78,33 @@ func (n *node) restart() {
 }
 
 // deliver hands bytes from the network to the replica.
-func (n *node) deliver(data []byte) {
-	if !n.up() {
-		return
+func (n *node) deliver(from int, data []byte) {
+	n.whenRunning(n.incarnation, func() {
+		m, err := n.sim.decode(data)
+		if err != nil {
+			n.sim.stats.Rejected++
+			n.sim.tracef("n%d reject: %v", n.id, err)
+			return
+		}
+		if !n.sim.inbound(n, from, m) {
+			return
+		}
+		n.sim.tracef("n%d recv %s", n.id, describe(m))
+		n.handle(n.core.Receive(m))
+	})
+}
+
+// whenRunning runs f now if the replica is up in incarnation inc, later if
+// it is paused (a stopped process keeps its sockets: what arrives waits),
+// and never if it crashed since.
+func (n *node) whenRunning(inc int, f func()) {
+	switch {
+	case n.incarnation != inc || !n.up():
+	case n.paused:
+		n.held = append(n.held, f)
+	default:
+		f()
 	}
-	m, err := n.sim.decode(data)
-	if err != nil {
-		n.sim.tracef("n%d reject: %v", n.id, err)
-		return
-	}
-	n.sim.tracef("n%d recv %s", n.id, describe(m))
-	n.handle(n.core.Receive(m))
 }
 
 // handle carries out a Ready in the order the core requires: persist, then
@@ -99,35 +123,27 @@ func (n *node) handle(rd pbft.Ready) {
 		n.sim.check.committed(n.id, b)
 	}
 	for _, env := range rd.Messages {
-		n.sim.check.signed(n.id, env.Msg)
-		data := pbft.Marshal(env.Msg)
+		if !n.twin {
+			n.sim.check.signed(n.id, env.Msg)
+		}
 		if env.Broadcast {
-			for _, to := range n.sim.nodes {
-				if to.id != n.id {
-					n.sim.send(to.deliver, data)
-				}
-			}
+			n.emitAll(env.Msg)
 		} else if int(env.To) < len(n.sim.nodes) && env.To != n.id {
-			n.sim.send(n.sim.nodes[env.To].deliver, data)
+			n.emit(adversary.ToReplica(env.To), env.Msg, nil)
 		}
 	}
 	for _, rep := range rd.Replies {
-		for _, c := range n.sim.clients {
-			if c.core.ID() == rep.Client {
-				n.sim.send(c.deliver, pbft.Marshal(rep))
-			}
-		}
+		n.emit(adversary.Dest{Client: true, ClientID: rep.Client}, rep, nil)
 	}
 	inc := n.incarnation
+	scale := n.sim.timerScale(n.id)
 	for _, t := range rd.Timers {
 		if t.After == 0 {
 			continue
 		}
 		t := t
-		n.sim.sched.after(int64(t.After), func() {
-			if n.incarnation == inc && n.up() {
-				n.handle(n.core.Fire(t.Kind, t.Gen))
-			}
+		n.sim.sched.after(int64(float64(t.After)*scale), func() {
+			n.whenRunning(inc, func() { n.handle(n.core.Fire(t.Kind, t.Gen)) })
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bftbed/bftbed/adversary"
 	"github.com/bftbed/bftbed/pbft"
 )
 
@@ -51,9 +52,16 @@ type Options struct {
 	// middle of a step, after its Persist is durable and before anything
 	// it sends leaves the node.
 	CrashAfterPersist float64
+	// Faults is the adversary's schedule: behaviours on replicas, link
+	// rules and lifecycle faults, each for a time window.
+	Faults []adversary.Fault
 	// OpsAfterFaults is how many operations each client must complete
 	// after the faults stop for the run to show progress.
 	OpsAfterFaults int
+	// Settle is how long the run goes on after the clients finish, so
+	// that replicas that were behind catch up; then every running correct
+	// replica must have executed as far as the others.
+	Settle time.Duration
 	// Deadline bounds the virtual time of the run.
 	Deadline time.Duration
 	// Trace, if set, receives one line per event.
@@ -78,6 +86,7 @@ func DefaultOptions(seed uint64, n int) Options {
 		FaultStart: 200 * time.Millisecond, FaultEnd: 3 * time.Second,
 		Crashes:        (n - 1) / 3,
 		OpsAfterFaults: 5,
+		Settle:         3 * time.Second,
 		Deadline:       10 * time.Minute,
 	}
 }

@@ -26,10 +26,14 @@ type Simulator struct {
 // Stats counts what happened in a run.
 type Stats struct {
 	Events, MessagesSent, MessagesLost, Crashes, Restarts int
-	OpsCompleted, OpsAfterFaults                          int
-	MaxView                                               pbft.View
-	MaxExecuted                                           pbft.Seq
-	VirtualTime                                           time.Duration
+	// MessagesCut counts messages a partition or isolation stopped;
+	// Rejected counts frames receivers threw away as undecodable or
+	// badly signed (forgeries, corruption).
+	MessagesCut, Rejected        int
+	OpsCompleted, OpsAfterFaults int
+	MaxView                      pbft.View
+	MaxExecuted                  pbft.Seq
+	VirtualTime                  time.Duration
 	// DiskBytes is the largest storage footprint of a replica at the end
 	// (Pebble runs only).
 	DiskBytes uint64
@@ -116,8 +120,15 @@ func (s *Simulator) Run() *Result {
 		c.scheduleNext(s.int63n(int64(s.opts.Think) + 1))
 	}
 	s.scheduleCrashes()
+	s.scheduleLifecycle()
 	deadline := int64(s.opts.Deadline)
 	for !s.allClientsDone() && s.sched.step(deadline) {
+		s.stats.Events++
+	}
+	progress := s.allClientsDone()
+	// Let replicas that are behind catch up before the final checks.
+	settle := min(s.sched.now+int64(s.opts.Settle), deadline)
+	for s.sched.step(settle) {
 		s.stats.Events++
 	}
 	s.stats.VirtualTime = time.Duration(s.sched.now)
@@ -130,11 +141,12 @@ func (s *Simulator) Run() *Result {
 		}
 	}
 	s.check.finalState(s)
+	s.check.caughtUp(s)
 	for _, n := range s.nodes {
 		s.stats.DiskBytes = max(s.stats.DiskBytes, n.disk.usage())
 		n.disk.powerCut()
 	}
-	return &Result{Options: s.opts, Stats: s.stats, Violations: s.check.violations, Progress: s.allClientsDone()}
+	return &Result{Options: s.opts, Stats: s.stats, Violations: s.check.violations, Progress: progress}
 }
 
 func (s *Simulator) allClientsDone() bool {
