@@ -10,6 +10,8 @@ type Replay struct {
 	Rate float64
 	// Keep bounds the messages remembered (default 512).
 	Keep int
+	// Sent counts the old messages sent again.
+	Sent int
 	old  []pbft.Message
 }
 
@@ -42,6 +44,7 @@ func (r *Replay) Outbound(ctx *Context, p Packet) []Packet {
 		// The oldest half is the most likely to be stale.
 		old := r.old[ctx.Rand.IntN((len(r.old)+1)/2)]
 		out = append(out, Packet{To: p.To, Msg: old, Delay: p.Delay})
+		r.Sent++
 	}
 	if !p.To.Client {
 		r.remember(p.Msg)

@@ -65,7 +65,11 @@ func (n *node) emitVia(faults []*adversary.Fault, to adversary.Dest, m pbft.Mess
 		for _, f := range faults {
 			var next []adversary.Packet
 			for _, p := range pkts {
-				next = append(next, f.Behaviour.Outbound(ctx, p)...)
+				out := f.Behaviour.Outbound(ctx, p)
+				if len(out) == 0 {
+					n.sim.stats.MessagesLost++ // an omission
+				}
+				next = append(next, out...)
 			}
 			pkts = next
 		}

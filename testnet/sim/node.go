@@ -120,7 +120,12 @@ func (n *node) handle(rd pbft.Ready) {
 		return
 	}
 	for _, b := range rd.Committed {
-		n.sim.check.committed(n.id, b)
+		if !n.sim.byzantine(n.id) {
+			n.sim.check.committed(n.id, b)
+		}
+	}
+	if v := rd.Persist.View; v != nil && !v.Changing {
+		n.sim.noteView(v.View)
 	}
 	for _, env := range rd.Messages {
 		if !n.twin {

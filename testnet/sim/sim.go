@@ -29,7 +29,9 @@ type Stats struct {
 	// MessagesCut counts messages a partition or isolation stopped;
 	// Rejected counts frames receivers threw away as undecodable or
 	// badly signed (forgeries, corruption).
-	MessagesCut, Rejected        int
+	MessagesCut, Rejected int
+	// NewViews lists, in order, when a replica first entered each view.
+	NewViews                     []ViewEntry
 	OpsCompleted, OpsAfterFaults int
 	MaxView                      pbft.View
 	MaxExecuted                  pbft.Seq
@@ -39,6 +41,13 @@ type Stats struct {
 	DiskBytes uint64
 	// Final holds each running replica's status at the end.
 	Final []pbft.Status
+}
+
+// ViewEntry is the first time a replica entered View (out of a view
+// change).
+type ViewEntry struct {
+	View pbft.View
+	At   time.Duration
 }
 
 // Result is the outcome of a run.
@@ -203,4 +212,12 @@ func (s *Simulator) decode(data []byte) (pbft.Message, error) {
 	err = pbft.Authenticate(s.domain, s.replicaKey, m)
 	s.auth[h] = err
 	return m, err
+}
+
+// noteView records the first time any replica entered view v.
+func (s *Simulator) noteView(v pbft.View) {
+	if k := len(s.stats.NewViews); k > 0 && s.stats.NewViews[k-1].View >= v {
+		return
+	}
+	s.stats.NewViews = append(s.stats.NewViews, ViewEntry{View: v, At: time.Duration(s.sched.now)})
 }
