@@ -266,3 +266,47 @@ func TestReplayIsExact(t *testing.T) {
 		t.Fatalf("two runs of one seed differ:\n%+v\n%+v", a.Stats, b.Stats)
 	}
 }
+
+// TestRestartFarBehindCatchesUpByStateTransfer keeps replica 3 down while
+// the others move several checkpoints ahead: on restart it fetches the
+// stable checkpoint's snapshot and the commit certificates after it, and
+// then takes part in consensus again. Replica 1 lies in every STATE it
+// serves (validly signed, wrong bytes): replica 3 must detect it and finish
+// the transfer from another peer.
+func TestRestartFarBehindCatchesUpByStateTransfer(t *testing.T) {
+	liar := &adversary.Corrupt{Rate: 1, Resign: true}
+	o := faultOptions(t, 4,
+		adversary.Fault{Nodes: nodes(3), Behaviour: &adversary.LifecycleFault{Kind: adversary.CrashRecover}, From: 300 * time.Millisecond, Until: 2 * time.Second},
+		adversary.Fault{Nodes: nodes(1), Behaviour: liar, From: 300 * time.Millisecond})
+	o.Pebble = true
+	o.Protocol.StateChunkSize = 64 // several chunks per snapshot
+	o.FaultEnd = 2 * time.Second
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var downAt, upAt pbft.Seq
+	s.observe = func(ev observation) {
+		switch {
+		case ev.kind == "crash" && ev.node == 3:
+			downAt = s.maxExecuted()
+		case ev.kind == "restart" && ev.node == 3:
+			upAt = s.maxExecuted()
+		}
+	}
+	res := s.Run()
+	t.Log(res.Summary())
+	mustHold(t, res)
+	k := o.Protocol.CheckpointInterval
+	t.Logf("replica 3 went down at seq %d, came back at seq %d; it received %d STATE chunks (replica 1 lied in %d), signed %d COMMITs after its restart",
+		downAt, upAt, res.Stats.StateChunks[3], liar.Lies, res.Stats.CommitsAfterRestart[3])
+	if upAt < downAt+3*k {
+		t.Fatalf("the others moved only from %d to %d while replica 3 was down; want several checkpoints (K=%d)", downAt, upAt, k)
+	}
+	if res.Stats.StateChunks[3] < 2 {
+		t.Errorf("replica 3 caught up without a chunked state transfer")
+	}
+	if res.Stats.CommitsAfterRestart[3] == 0 {
+		t.Errorf("replica 3 did not take part in consensus after catching up")
+	}
+}

@@ -52,6 +52,9 @@ func (n *node) start(rec *pbft.Recovered) {
 // crash stops the replica at once: nothing it has not saved survives.
 func (n *node) crash() {
 	n.sim.tracef("n%d CRASH", n.id)
+	if n.sim.observe != nil && !n.twin {
+		n.sim.observe(observation{"crash", n.id})
+	}
 	n.core, n.app, n.storage = nil, nil, nil
 	n.crashMidStep = false
 	n.disk.powerCut()
@@ -73,6 +76,10 @@ func (n *node) restart() {
 		return
 	}
 	n.sim.tracef("n%d RESTART", n.id)
+	if n.sim.observe != nil {
+		n.sim.observe(observation{"restart", n.id})
+	}
+	delete(n.sim.stats.CommitsAfterRestart, n.id)
 	n.sim.stats.Restarts++
 	n.start(rec)
 }
@@ -90,6 +97,9 @@ func (n *node) deliver(from int, data []byte) {
 			return
 		}
 		n.sim.tracef("n%d recv %s", n.id, describe(m))
+		if _, ok := m.(*pbft.State); ok && !n.twin {
+			n.sim.stats.StateChunks[n.id]++
+		}
 		n.handle(n.core.Receive(m))
 	})
 }
@@ -130,6 +140,9 @@ func (n *node) handle(rd pbft.Ready) {
 	for _, env := range rd.Messages {
 		if !n.twin {
 			n.sim.check.signed(n.id, env.Msg)
+			if _, ok := env.Msg.(*pbft.Commit); ok {
+				n.sim.stats.CommitsAfterRestart[n.id]++
+			}
 		}
 		if env.Broadcast {
 			n.emitAll(env.Msg)

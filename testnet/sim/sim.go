@@ -21,6 +21,25 @@ type Simulator struct {
 	auth    authCache
 	check   *checker
 	stats   Stats
+	// observe, if set, sees crashes and restarts as they happen (tests).
+	observe func(observation)
+}
+
+// observation is a lifecycle event of a replica.
+type observation struct {
+	kind string // "crash" or "restart"
+	node pbft.ReplicaID
+}
+
+// maxExecuted is the highest sequence number a running replica executed.
+func (s *Simulator) maxExecuted() pbft.Seq {
+	var top pbft.Seq
+	for _, n := range s.nodes {
+		if n.up() {
+			top = max(top, n.core.Status().LastExecuted)
+		}
+	}
+	return top
 }
 
 // Stats counts what happened in a run.
@@ -31,11 +50,15 @@ type Stats struct {
 	// badly signed (forgeries, corruption).
 	MessagesCut, Rejected int
 	// NewViews lists, in order, when a replica first entered each view.
-	NewViews                     []ViewEntry
-	OpsCompleted, OpsAfterFaults int
-	MaxView                      pbft.View
-	MaxExecuted                  pbft.Seq
-	VirtualTime                  time.Duration
+	NewViews []ViewEntry
+	// StateChunks counts, per replica, the authentic STATE chunks it
+	// received; CommitsAfterRestart the COMMITs it signed after its last
+	// restart.
+	StateChunks, CommitsAfterRestart map[pbft.ReplicaID]int
+	OpsCompleted, OpsAfterFaults     int
+	MaxView                          pbft.View
+	MaxExecuted                      pbft.Seq
+	VirtualTime                      time.Duration
 	// DiskBytes is the largest storage footprint of a replica at the end
 	// (Pebble runs only).
 	DiskBytes uint64
@@ -87,6 +110,8 @@ func New(opts Options) (*Simulator, error) {
 		domain: crypto.NewDomain(fmt.Sprintf("sim-%d", opts.Seed)),
 		auth:   authCache{},
 	}
+	s.stats.StateChunks = map[pbft.ReplicaID]int{}
+	s.stats.CommitsAfterRestart = map[pbft.ReplicaID]int{}
 	seed := []byte(fmt.Sprintf("bftbed-sim-%d", opts.Seed))
 	for i := 0; i < opts.N; i++ {
 		key := crypto.DeriveKey(seed, fmt.Sprintf("replica/%d", i))
