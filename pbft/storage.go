@@ -10,9 +10,12 @@ type Persist struct {
 	View *ViewStatus
 	// Log holds the signed messages the replica accepted into its log in
 	// this step, its own included: pre-prepares (with batches), prepares,
-	// commits, checkpoints, view changes and new views.
+	// commits, checkpoints and view changes. (NEW-VIEWs are not kept: the
+	// pre-prepares of their O are.)
 	Log []Message
-	// Executed holds the batches executed in this step, in order.
+	// Executed holds the batches executed in this step, in order. Each
+	// Batch is the slice of the logged pre-prepare it came from, so a
+	// store may keep a reference instead of a second copy.
 	Executed []CommittedBatch
 	// Snapshots holds the application snapshots taken at this step's
 	// checkpoints (or installed by state transfer).
@@ -66,7 +69,18 @@ type Recovered struct {
 }
 
 // Storage persists the core's output. Save must be atomic and durable when
-// it returns; Load returns the state as of the last successful Save.
+// it returns; Load returns the state as of the last successful Save, with
+// these guarantees the core relies on:
+//
+//   - nothing at or below the stable checkpoint except the checkpoint, its
+//     proof and its snapshot (a Stable is only ever saved with its snapshot,
+//     in the same or an earlier Save);
+//   - executed batches from Stable.Seq+1 (or 1) on, without gaps;
+//   - VIEW-CHANGEs of views below the current one may be dropped;
+//   - log messages in any order.
+//
+// Save must not keep p's slices beyond the call unless it copies them: the
+// core does not reuse them, but a runtime may.
 type Storage interface {
 	Save(p *Persist) error
 	Load() (*Recovered, error)
@@ -92,6 +106,7 @@ func NewMemoryStorage() *MemoryStorage {
 func (s *MemoryStorage) Save(p *Persist) error {
 	if p.View != nil {
 		s.view = *p.View
+		s.dropViewChangesBelow(s.view.View)
 	}
 	s.log = append(s.log, p.Log...)
 	s.executed = append(s.executed, p.Executed...)
@@ -129,6 +144,19 @@ func (s *MemoryStorage) truncate(seq Seq) {
 			delete(s.snapshots, q)
 		}
 	}
+}
+
+// dropViewChangesBelow forgets VIEW-CHANGEs of views below v: they can no
+// longer matter, and a long run would otherwise keep them all.
+func (s *MemoryStorage) dropViewChangesBelow(v View) {
+	keep := s.log[:0]
+	for _, m := range s.log {
+		if vc, ok := m.(*ViewChange); !ok || vc.View >= v {
+			keep = append(keep, m)
+		}
+	}
+	clear(s.log[len(keep):])
+	s.log = keep
 }
 
 // Load implements Storage.
