@@ -63,6 +63,7 @@ func (c *Corrupt) lie(ctx *Context, m pbft.Message) pbft.Message {
 	case *pbft.Reply:
 		alt := *m
 		alt.Result = c.flip(ctx, append(m.Result, 0))
+		alt.Count = 0 // signed on its own
 		ctx.Sign(&alt)
 		return &alt
 	}

@@ -14,10 +14,16 @@ import (
 // client's key; for every other message, the sending replica's. Nested
 // messages must already be signed, since their signatures are signed over.
 // m must be a non-nil message of this package.
+//
+// A *Reply with no place in a tree (Count == 0) is signed on its own, as the
+// only leaf of a tree of one.
 func Sign(d crypto.Domain, k crypto.PrivateKey, m Message) {
 	sig := sigPtr(m)
 	if sig == nil {
 		panic(fmt.Sprintf("pbft: Sign of a nil or foreign message (%T)", m))
+	}
+	if rep, ok := m.(*Reply); ok && rep.Count == 0 {
+		rep.Root, rep.Index, rep.Count, rep.Proof = replyLeaf(rep), 0, 1, nil
 	}
 	var buf [512]byte // most messages are signed without allocating here
 	*sig = d.Sign(k, byte(m.Type()), appendSigning(buf[:0], m))
@@ -232,6 +238,11 @@ func (c *collector) message(m Message) error {
 	case *Commit:
 		return c.add(x, x.Replica)
 	case *Reply:
+		// The signature covers the root; the result is authentic only if
+		// its leaf lies under that root.
+		if !CheckReplyProof(x) {
+			return c.fail("%s from replica %d: result not under the signed root (index %d of %d)", MsgReply, x.Replica, x.Index, x.Count)
+		}
 		return c.add(x, x.Replica)
 	case *Checkpoint:
 		return c.add(x, x.Replica)

@@ -48,6 +48,9 @@ const (
 	prepareLen    = voteLen + sigLen
 	checkpointLen = 8 + digestLen + 4 + sigLen
 	fetchStateLen = 8 + 8 + 4 + sigLen
+	// replySignedLen is View, Replica, Root: what a REPLY's signature
+	// covers.
+	replySignedLen = 8 + 4 + digestLen
 	// requestFixedLen is a Request body without its Op bytes and length.
 	requestFixedLen = keyLen + 8 + sigLen
 )
@@ -159,6 +162,11 @@ func bodySize(m Message) int {
 		return prePrepareSize(x)
 	case *ViewChange:
 		return viewChangeSize(x)
+	case *Reply:
+		if x == nil {
+			x = &zeroReply
+		}
+		return replySignedLen + 8 + keyLen + bytesSize(x.Result) + 4 + 4 + uvarintLen(len(x.Proof)) + len(x.Proof)*digestLen + sigLen
 	}
 	// For every other type Sig is the last field.
 	return signedSize(m) + sigLen
@@ -175,10 +183,7 @@ func signedSize(m Message) int {
 	case *PrePrepare, *Prepare, *Commit:
 		return voteLen
 	case *Reply:
-		if x == nil {
-			return 8 + 8 + keyLen + 4 + 1
-		}
-		return 8 + 8 + keyLen + 4 + bytesSize(x.Result)
+		return replySignedLen
 	case *Checkpoint:
 		return checkpointLen - sigLen
 	case *ViewChange:
@@ -255,6 +260,21 @@ func appendMessage(dst []byte, m Message) []byte {
 		return appendPrePrepare(append(dst, byte(MsgPrePrepare)), x)
 	case *ViewChange:
 		return appendViewChange(append(dst, byte(MsgViewChange)), x)
+	case *Reply:
+		if x == nil {
+			x = &zeroReply
+		}
+		dst = appendSigning(dst, x)
+		dst = binary.BigEndian.AppendUint64(dst, x.Timestamp)
+		dst = append(dst, x.Client[:]...)
+		dst = appendBytes(dst, x.Result)
+		dst = binary.BigEndian.AppendUint32(dst, x.Index)
+		dst = binary.BigEndian.AppendUint32(dst, x.Count)
+		dst = binary.AppendUvarint(dst, uint64(len(x.Proof)))
+		for _, d := range x.Proof {
+			dst = append(dst, d[:]...)
+		}
+		return append(dst, x.Sig[:]...)
 	}
 	dst = appendSigning(dst, m) // panics for a foreign type
 	if s := sigPtr(m); s != nil {
@@ -278,12 +298,13 @@ func appendSigning(dst []byte, m Message) []byte {
 		if x == nil {
 			x = &zeroReply
 		}
+		// The signature covers the view, the replica and the Merkle root
+		// of the step's replies; the rest of the body ties this reply to
+		// the root (see merkle.go).
 		dst = append(dst, byte(MsgReply))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(x.View))
-		dst = binary.BigEndian.AppendUint64(dst, x.Timestamp)
-		dst = append(dst, x.Client[:]...)
 		dst = binary.BigEndian.AppendUint32(dst, uint32(x.Replica))
-		return appendBytes(dst, x.Result)
+		return append(dst, x.Root[:]...)
 	case *Checkpoint:
 		return appendCheckpointSigned(append(dst, byte(MsgCheckpoint)), x)
 	case *ViewChange:

@@ -55,10 +55,19 @@ func Unmarshal(b []byte) (Message, error) {
 	case MsgReply:
 		x := new(Reply)
 		x.View = View(r.u64("View"))
+		x.Replica = ReplicaID(r.u32("Replica"))
+		r.fixed(x.Root[:], "Root")
 		x.Timestamp = r.u64("Timestamp")
 		r.fixed(x.Client[:], "Client")
-		x.Replica = ReplicaID(r.u32("Replica"))
 		x.Result = r.bytes("Result", MaxOpSize)
+		x.Index = r.u32("Index")
+		x.Count = r.u32("Count")
+		if n := r.count("Proof", "digests", maxReplyPath, digestLen); n > 0 {
+			x.Proof = make([]Digest, n)
+			for i := range x.Proof {
+				r.fixed(x.Proof[i][:], "Proof")
+			}
+		}
 		r.fixed(x.Sig[:], "Sig")
 		m = x
 	case MsgCheckpoint:

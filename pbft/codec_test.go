@@ -280,6 +280,12 @@ func TestSigningBytesExcludesSigAndBatch(t *testing.T) {
 	}
 	for _, m := range samples {
 		b, sb := Marshal(m), SigningBytes(m)
+		if m.Type() == MsgReply {
+			if !bytes.HasPrefix(b, sb) || len(sb) != 1+replySignedLen {
+				t.Errorf("REPLY: signing bytes are not the view, replica and root at the start of the encoding")
+			}
+			continue
+		}
 		if m.Type() != MsgPrePrepare && len(b) != len(sb)+sigLen {
 			t.Errorf("%s: signing bytes %d, encoding %d: want exactly the Sig less", m.Type(), len(sb), len(b))
 		}
@@ -471,7 +477,7 @@ func TestRejectOverLimit(t *testing.T) {
 	nv := Marshal(&NewView{})    // type, View, nV, nO, Replica, Sig
 	st := Marshal(&State{})      // type, Seq, nProof, Size, Offset, nChunk, Replica, Sig
 	rq := Marshal(&Request{})    // type, Client, Timestamp, nOp, Sig
-	rp := Marshal(&Reply{})      // type, View, Timestamp, Client, Replica, nResult, Sig
+	rp := Marshal(&Reply{})      // type, View, Replica, Root, Timestamp, Client, nResult, Index, Count, nProof, Sig
 	vcp := Marshal(&ViewChange{P: []*PreparedProof{{}}})
 	nested := Marshal(&NewView{V: []*ViewChange{{}, {P: []*PreparedProof{{}}}}})
 	// Offset of V[1].P[0].PrePrepare's Batch count in nested.
@@ -498,7 +504,7 @@ func TestRejectOverLimit(t *testing.T) {
 		{"Commits", codecSplice(Marshal(&Committed{}), 1+minPrePrepareLen, 1, codecUvarint(MaxCommitsPerProof+1)), "pbft: decode COMMITTED: Commits has 1025 commits, limit 1024"},
 		{"Op", codecSplice(rq, 1+keyLen+8, 1, codecUvarint(MaxOpSize+1)), "pbft: decode REQUEST: Op is 1048577 bytes, limit 1048576"},
 		{"Op past end", codecSplice(rq, 1+keyLen+8, 1, codecUvarint(1000)), "pbft: decode REQUEST: truncated at offset 43: Op needs 1000 bytes, 64 left"},
-		{"Result", codecSplice(rp, 1+8+8+keyLen+4, 1, codecUvarint(MaxOpSize+1)), "pbft: decode REPLY: Result is 1048577 bytes, limit 1048576"},
+		{"Result", codecSplice(rp, 1+replySignedLen+8+keyLen, 1, codecUvarint(MaxOpSize+1)), "pbft: decode REPLY: Result is 1048577 bytes, limit 1048576"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

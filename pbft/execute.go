@@ -75,8 +75,8 @@ func (r *Replica) executeBatch(n Seq, batch []*Request) bool {
 
 // reply queues a signed REPLY to a client.
 func (r *Replica) reply(k reqKey, result []byte) {
+	// Signed with the step's other replies in takeReady.
 	rep := &Reply{View: r.view, Timestamp: k.ts, Client: k.client, Replica: r.cfg.ID, Result: result}
-	r.sign(rep)
 	r.out.Replies = append(r.out.Replies, rep)
 }
 

@@ -81,12 +81,20 @@ type Commit struct {
 
 // Reply is <REPLY, v, t, c, i, r>σi: replica i's result r for client c's
 // request with timestamp t, executed in view v.
+//
+// A replica signs the replies of one step together (see merkle.go): Sig
+// signs (v, i, Root), where Root is the Merkle root over the step's replies,
+// and Proof is the path from this reply's leaf, at Index of Count, to Root.
 type Reply struct {
 	View      View
 	Timestamp uint64
 	Client    ClientID
 	Replica   ReplicaID
 	Result    []byte
+	Root      Digest
+	Index     uint32
+	Count     uint32
+	Proof     []Digest
 	Sig       crypto.Signature
 }
 

@@ -164,6 +164,7 @@ func (r *Replica) isPrimary() bool    { return r.primary() == r.cfg.ID }
 
 // takeReady hands the accumulated output to the caller.
 func (r *Replica) takeReady() Ready {
+	r.signReplies(r.out.Replies)
 	rd := r.out
 	r.out = Ready{}
 	return rd
