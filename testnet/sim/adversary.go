@@ -79,6 +79,13 @@ func (n *node) emitVia(faults []*adversary.Fault, to adversary.Dest, m pbft.Mess
 		if data == nil {
 			data = pbft.Marshal(p.Msg)
 		}
+		if o := n.sim.opts.Observer; o != nil && !n.twin {
+			to := clientEnd
+			if !p.To.Client {
+				to = int(p.To.Replica)
+			}
+			o.Sent(time.Duration(n.sim.sched.now), int(n.id), to, p.Msg.Type(), len(data))
+		}
 		if p.To.Client {
 			for _, c := range n.sim.clients {
 				if c.core.ID() == p.To.ClientID {

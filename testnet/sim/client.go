@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/bftbed/bftbed/pbft"
 	"github.com/bftbed/bftbed/pbft/kv"
@@ -19,6 +20,7 @@ type client struct {
 	// appended holds the tokens whose appends completed, in order.
 	appended   []string
 	pendingTok string
+	started    int64
 	finished   bool
 	afterFault int
 }
@@ -32,13 +34,16 @@ func (c *client) scheduleNext(after int64) {
 func (c *client) submit() {
 	var op []byte
 	c.pendingTok = ""
-	if c.sim.rng.IntN(5) == 0 {
+	if w := c.sim.opts.Workload; w != nil {
+		op = w(c.sim.rng, c.index)
+	} else if c.sim.rng.IntN(5) == 0 {
 		op = kv.EncodePut([]byte("shared"), []byte(fmt.Sprintf("c%d", c.index)))
 	} else {
 		c.pendingTok = fmt.Sprintf("%d;", len(c.appended))
 		op = kv.EncodeAppend(c.key(), []byte(c.pendingTok))
 	}
 	req := c.core.Submit(op)
+	c.started = c.sim.sched.now
 	c.sim.tracef("c%d submit t=%d to n%d", c.index, req.Timestamp, c.core.Primary())
 	c.sim.toReplica(clientEnd, c.core.Primary(), pbft.Marshal(req), 0)
 	c.armTimer()
@@ -69,8 +74,14 @@ func (c *client) deliver(data []byte) {
 	if !ok {
 		return
 	}
-	if _, done := c.core.OnReply(rep); !done {
+	req := c.core.Pending()
+	result, done := c.core.OnReply(rep)
+	if !done {
 		return
+	}
+	if o := c.sim.opts.Observer; o != nil {
+		o.Operation(Operation{Client: c.index, Timestamp: req.Timestamp, Op: req.Op, Result: result,
+			Start: time.Duration(c.started), End: time.Duration(c.sim.sched.now), Done: true})
 	}
 	c.timerGen++
 	c.sim.stats.OpsCompleted++
@@ -80,7 +91,7 @@ func (c *client) deliver(data []byte) {
 	if c.sim.sched.now >= int64(c.sim.opts.FaultEnd) {
 		c.afterFault++
 		c.sim.stats.OpsAfterFaults++
-		if c.afterFault >= c.sim.opts.OpsAfterFaults {
+		if c.afterFault >= c.sim.opts.OpsAfterFaults && c.sim.sched.now >= int64(c.sim.opts.LoadUntil) {
 			c.finished = true
 			return
 		}

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/bftbed/bftbed/adversary"
 	"github.com/bftbed/bftbed/crypto"
 	"github.com/bftbed/bftbed/pbft"
@@ -52,6 +54,9 @@ func (n *node) start(rec *pbft.Recovered) {
 // crash stops the replica at once: nothing it has not saved survives.
 func (n *node) crash() {
 	n.sim.tracef("n%d CRASH", n.id)
+	if o := n.sim.opts.Observer; o != nil && !n.twin {
+		o.Crashed(time.Duration(n.sim.sched.now), n.id)
+	}
 	if n.sim.observe != nil && !n.twin {
 		n.sim.observe(observation{"crash", n.id})
 	}
@@ -76,6 +81,9 @@ func (n *node) restart() {
 		return
 	}
 	n.sim.tracef("n%d RESTART", n.id)
+	if o := n.sim.opts.Observer; o != nil {
+		o.Restarted(time.Duration(n.sim.sched.now), n.id)
+	}
 	if n.sim.observe != nil {
 		n.sim.observe(observation{"restart", n.id})
 	}
@@ -97,6 +105,9 @@ func (n *node) deliver(from int, data []byte) {
 			return
 		}
 		n.sim.tracef("n%d recv %s", n.id, describe(m))
+		if o := n.sim.opts.Observer; o != nil && !n.twin {
+			o.Delivered(time.Duration(n.sim.sched.now), from, int(n.id), m.Type())
+		}
 		if _, ok := m.(*pbft.State); ok && !n.twin {
 			n.sim.stats.StateChunks[n.id]++
 		}
@@ -133,6 +144,12 @@ func (n *node) handle(rd pbft.Ready) {
 		if !n.sim.byzantine(n.id) {
 			n.sim.check.committed(n.id, b)
 		}
+		if o := n.sim.opts.Observer; o != nil && !n.twin {
+			o.Committed(time.Duration(n.sim.sched.now), n.id, b)
+		}
+	}
+	if o := n.sim.opts.Observer; o != nil && !n.twin && n.core != nil {
+		o.Stepped(time.Duration(n.sim.sched.now), n.core.Status())
 	}
 	if v := rd.Persist.View; v != nil && !v.Changing {
 		n.sim.noteView(v.View)

@@ -55,6 +55,13 @@ type Options struct {
 	// Faults is the adversary's schedule: behaviours on replicas, link
 	// rules and lifecycle faults, each for a time window.
 	Faults []adversary.Fault
+	// Workload, if set, replaces the default operations (appends of
+	// unique tokens, which the exactly-once check reads back).
+	Workload Workload
+	// LoadUntil keeps the clients going at least until this time.
+	LoadUntil time.Duration
+	// Observer, if set, sees the run as it happens.
+	Observer Observer
 	// OpsAfterFaults is how many operations each client must complete
 	// after the faults stop for the run to show progress.
 	OpsAfterFaults int

@@ -160,6 +160,13 @@ func (s *Simulator) Run() *Result {
 		s.stats.Events++
 	}
 	progress := s.allClientsDone()
+	if o := s.opts.Observer; o != nil {
+		for _, c := range s.clients {
+			if req := c.core.Pending(); req != nil {
+				o.Operation(Operation{Client: c.index, Timestamp: req.Timestamp, Op: req.Op, Start: time.Duration(c.started)})
+			}
+		}
+	}
 	// Let replicas that are behind catch up before the final checks.
 	settle := min(s.sched.now+int64(s.opts.Settle), deadline)
 	for s.sched.step(settle) {
