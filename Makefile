@@ -8,7 +8,7 @@ RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
 RACE_PKGS ?= ./crypto/... ./pbft/... ./store/... ./p2p/...
 
-.PHONY: all build test vet unit race sweep fuzz bench clean
+.PHONY: all build test vet unit race sweep suite fuzz bench clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 	$(GO) build -o bin/bftbed ./cmd/bftbed
 
 # The README's test command.
-test: vet unit race sweep fuzz
+test: vet unit race sweep suite fuzz
 
 vet:
 	$(GO) vet ./...
@@ -34,6 +34,10 @@ race:
 sweep:
 	$(GO) test -count=1 -run 'TestSweep' -v ./testnet/sim/ -args -sim.seeds=$(SEEDS) -sim.recover-seeds=$(RECOVER_SEEDS) \
 	  | grep -E '^(=== RUN|--- |\s+sim_test.go:[0-9]+: (n=|crash-recover)|\s+sim_test.go:[0-9]+: .*(violation|seed)|ok|FAIL|PASS)'
+
+# Every scenario of bench/scenarios under the simulator, checked.
+suite:
+	$(GO) test -count=1 -run 'TestStandardSuiteUnderSim' ./bench/
 
 # Every fuzz target of every package, for FUZZTIME each.
 fuzz:

@@ -81,3 +81,20 @@ func (f *finding) add(s string) {
 		f.details = append(f.details, s)
 	}
 }
+
+// SafetyViolated lists the safety checkers that found a violation, expected
+// or not: a run that broke safety exits non-zero even when breaking it was
+// the scenario's point, so that a script can never mistake a fork for a
+// clean run.
+func (r *Result) SafetyViolated() []string {
+	var names []string
+	for _, v := range r.Verdicts {
+		switch v.Name {
+		case CheckAgreement, CheckState, CheckExactlyOnce, CheckLinearizability, CheckSimulator:
+			if !v.Pass {
+				names = append(names, v.Name)
+			}
+		}
+	}
+	return names
+}

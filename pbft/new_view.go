@@ -159,6 +159,7 @@ func (r *Replica) enterView(v View, V []*ViewChange, O []*PrePrepare, minS Seq) 
 	} else {
 		r.queue, r.batchDue = nil, false
 		clear(r.queued)
+		r.releaseHeldPrePrepares(v)
 	}
 	r.restartRequestTimer()
 }

@@ -65,6 +65,9 @@ type Node struct {
 	core  *Replica
 	log   *slog.Logger
 	trans Transport
+	// rx is trans.Receive(), read by the receive goroutine and measured
+	// (len) by Stats.
+	rx <-chan []byte
 
 	// inbox carries groups of authenticated messages, in arrival order,
 	// from the receive goroutine to the core goroutine.
@@ -114,6 +117,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		core:  core,
 		log:   cfg.Logger,
 		trans: cfg.Transport,
+		rx:    cfg.Transport.Receive(),
 		inbox: make(chan []Message, inboxGroups),
 		fires: make(chan timerFire, 2*int(numTimers)),
 		quit:  make(chan struct{}),
@@ -216,6 +220,7 @@ func (n *Node) shutdown(err error) {
 }
 
 // NodeStats counts what a Node did with its inbound frames and its output.
+// The counters only grow; VerifyQueue and CoreQueue are instantaneous.
 type NodeStats struct {
 	// Frames is the number of frames read from the transport.
 	Frames uint64
@@ -234,10 +239,55 @@ type NodeStats struct {
 	Steps, Saves uint64
 	// Sent counts frames handed to the transport (a broadcast counts once).
 	Sent uint64
+	// In counts the frames that decoded, by message type, before their
+	// signatures are checked (so In[t] includes the rejected and badly
+	// signed messages of type t). Out counts the frames handed to the
+	// transport by message type, replies included (a broadcast counts
+	// once); its sum is Sent.
+	In, Out MsgCounts
+	// CommittedBatches and CommittedRequests count the batches executed
+	// (null batches included) and the requests in them, since StartNode.
+	// Batches re-executed while loading Storage are not counted.
+	CommittedBatches, CommittedRequests uint64
+	// ViewChanges counts the times the replica moved to a higher view:
+	// each view change it started or joined, and each later view it
+	// tried when one failed.
+	ViewChanges uint64
+	// VerifyQueue is the number of frames waiting in the transport's
+	// Receive channel to be decoded and verified; CoreQueue the number
+	// of authentic messages waiting for the core goroutine.
+	VerifyQueue, CoreQueue int
+}
+
+// MsgCounts counts messages by type: MsgCounts[t] is the count of MsgType
+// t (index 0 and unknown types stay 0).
+type MsgCounts [len(msgTypeNames)]uint64
+
+// msgCounters is the live, atomic form of MsgCounts.
+type msgCounters [len(msgTypeNames)]atomic.Uint64
+
+// add counts one message of type t; unknown types are not counted (they
+// never decode).
+func (c *msgCounters) add(t MsgType, n uint64) {
+	if int(t) < len(c) {
+		c[t].Add(n)
+	}
+}
+
+func (c *msgCounters) load() (out MsgCounts) {
+	for i := range c {
+		out[i] = c[i].Load()
+	}
+	return out
 }
 
 type nodeCounters struct {
 	frames, malformed, rejected, badSig, delivered, steps, saves, sent atomic.Uint64
+	in, out                                                            msgCounters
+	batches, requests, viewChanges                                     atomic.Uint64
+	// coreQueue is the number of messages sent to inbox and not yet
+	// stepped: raised before a group is queued, lowered as it is taken.
+	coreQueue atomic.Int64
 }
 
 // Stats returns the Node's counters. It is safe to call from any goroutine.
@@ -247,5 +297,9 @@ func (n *Node) Stats() NodeStats {
 		Frames: c.frames.Load(), Malformed: c.malformed.Load(), Rejected: c.rejected.Load(),
 		BadSignature: c.badSig.Load(), Delivered: c.delivered.Load(),
 		Steps: c.steps.Load(), Saves: c.saves.Load(), Sent: c.sent.Load(),
+		In: c.in.load(), Out: c.out.load(),
+		CommittedBatches: c.batches.Load(), CommittedRequests: c.requests.Load(),
+		ViewChanges: c.viewChanges.Load(),
+		VerifyQueue: len(n.rx), CoreQueue: int(max(c.coreQueue.Load(), 0)),
 	}
 }

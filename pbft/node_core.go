@@ -65,6 +65,7 @@ func (n *Node) deliver(rd *Ready, msgs []Message) int {
 		mergeReady(rd, n.core.Receive(m))
 	}
 	n.stats.delivered.Add(uint64(len(msgs)))
+	n.stats.coreQueue.Add(-int64(len(msgs)))
 	return len(msgs)
 }
 
@@ -114,6 +115,14 @@ func (n *Node) carryOut(rd Ready) error {
 		n.stats.saves.Add(1)
 	}
 	n.send(rd.Messages, rd.Replies)
+	if len(rd.Committed) > 0 {
+		reqs := 0
+		for _, b := range rd.Committed {
+			reqs += len(b.Batch)
+		}
+		n.stats.batches.Add(uint64(len(rd.Committed)))
+		n.stats.requests.Add(uint64(reqs))
+	}
 	if n.cfg.OnCommit != nil {
 		for _, b := range rd.Committed {
 			n.cfg.OnCommit(b)
@@ -130,6 +139,9 @@ func (n *Node) send(msgs []Envelope, replies []*Reply) {
 	debug := n.log.Enabled(context.Background(), slog.LevelDebug)
 	buf := n.encBuf
 	sent := 0
+	// byType is counted here and added to the atomic counters once per
+	// call: a step's output is dozens of messages of a few types.
+	var byType MsgCounts
 	for _, env := range msgs {
 		if sigPtr(env.Msg) == nil {
 			continue // a nil message: nothing to send
@@ -144,6 +156,9 @@ func (n *Node) send(msgs []Envelope, replies []*Reply) {
 			n.trans.Send(env.To, buf)
 		}
 		sent++
+		if t := env.Msg.Type(); int(t) < len(byType) {
+			byType[t]++
+		}
 		if debug {
 			n.log.Debug("send", "type", env.Msg.Type().String(), "broadcast", env.Broadcast, "to", int(env.To))
 		}
@@ -155,8 +170,14 @@ func (n *Node) send(msgs []Envelope, replies []*Reply) {
 		buf = AppendMarshal(buf[:0], rep)
 		n.trans.SendClient(rep.Client, buf)
 		sent++
+		byType[MsgReply]++
 	}
 	n.stats.sent.Add(uint64(sent))
+	for t, c := range byType {
+		if c > 0 {
+			n.stats.out[t].Add(c)
+		}
+	}
 	if cap(buf) > maxKeptEncBuf {
 		buf = nil
 	}
@@ -170,6 +191,9 @@ func (n *Node) updateStatus() {
 	old := n.status.Load()
 	if *old == st {
 		return
+	}
+	if st.View > old.View {
+		n.stats.viewChanges.Add(1)
 	}
 	if st.View != old.View || st.ViewChanging != old.ViewChanging {
 		if st.ViewChanging {

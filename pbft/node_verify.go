@@ -21,7 +21,7 @@ const (
 // arrival order. It runs until the Node stops or the transport closes.
 func (n *Node) receiveLoop() {
 	defer n.wg.Done()
-	rx := n.trans.Receive()
+	rx := n.rx
 	var g verifyGroup
 	for {
 		var data []byte
@@ -49,6 +49,7 @@ func (n *Node) receiveLoop() {
 			}
 		}
 		if msgs := g.verify(n); len(msgs) > 0 {
+			n.stats.coreQueue.Add(int64(len(msgs)))
 			select {
 			case n.inbox <- msgs:
 			case <-n.quit:
@@ -83,6 +84,7 @@ func (g *verifyGroup) add(n *Node, data []byte) {
 		n.log.Debug("drop malformed frame", "len", len(data), "err", err)
 		return
 	}
+	n.stats.in.add(m.Type(), 1)
 	if m.Type() == MsgReply {
 		// Only clients take replies: checking its signature would be
 		// wasted work.

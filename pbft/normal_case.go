@@ -102,7 +102,14 @@ func (r *Replica) propose() {
 // the backup is in view v, h < n <= H, and it has not accepted a pre-prepare
 // for (v, n) with a different digest.
 func (r *Replica) onPrePrepare(pp *PrePrepare) {
-	if r.changing || pp.View != r.view || pp.Replica != r.primary() || r.isPrimary() {
+	if pp.Replica != primaryOf(pp.View, r.cfg.N) || pp.Replica == r.cfg.ID {
+		return
+	}
+	if pp.View > r.view || (pp.View == r.view && r.changing) {
+		r.holdPrePrepare(pp)
+		return
+	}
+	if pp.View != r.view {
 		return
 	}
 	if !r.inWindow(pp.Seq) || !CheckBatchDigest(pp) {
@@ -195,5 +202,41 @@ func (r *Replica) advance(n Seq, c *cert) {
 	if s.committed == nil && r.committedLocal(c) {
 		s.committed = c
 		r.execute()
+	}
+}
+
+// holdPrePrepare keeps a PRE-PREPARE of a view this replica has not entered
+// yet: the new primary sends its NEW-VIEW and then its first proposals, and
+// the network may deliver them in the other order. Dropping them would stall
+// the new view until its timer expires. At most one per (view, seq), inside
+// the watermarks and a few views ahead.
+func (r *Replica) holdPrePrepare(pp *PrePrepare) {
+	if pp.View > r.view+maxFutureViews || !r.inWindow(pp.Seq) || !CheckBatchDigest(pp) {
+		return
+	}
+	if r.heldPP == nil {
+		r.heldPP = map[View]map[Seq]*PrePrepare{}
+	}
+	bySeq := r.heldPP[pp.View]
+	if bySeq == nil {
+		bySeq = map[Seq]*PrePrepare{}
+		r.heldPP[pp.View] = bySeq
+	}
+	if bySeq[pp.Seq] == nil {
+		bySeq[pp.Seq] = pp
+	}
+}
+
+// releaseHeldPrePrepares handles, on entering view v, the PRE-PREPAREs of v
+// that arrived before its NEW-VIEW, and forgets those of older views.
+func (r *Replica) releaseHeldPrePrepares(v View) {
+	held := r.heldPP[v]
+	for w := range r.heldPP {
+		if w <= v {
+			delete(r.heldPP, w)
+		}
+	}
+	for _, n := range sortedKeys(held) {
+		r.onPrePrepare(held[n])
 	}
 }

@@ -41,6 +41,9 @@ type Replica struct {
 	// while it is non-empty the view-change timer runs.
 	waiting map[reqKey]*Request
 
+	// heldPP keeps PRE-PREPAREs that overtook their view's NEW-VIEW.
+	heldPP map[View]map[Seq]*PrePrepare
+
 	// vcs holds, per replica, the VIEW-CHANGE for the highest view it sent
 	// at or above this replica's view: bounded memory however many views a
 	// faulty replica claims.

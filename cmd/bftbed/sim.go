@@ -18,12 +18,26 @@ func simCommand() *cobra.Command {
 		crashes     int
 		faultWindow time.Duration
 		mix         string
+		out         string
 	)
 	cmd := &cobra.Command{
-		Use:   "sim",
-		Short: "Run the deterministic simulator: n replicas, lossy network, crashes, checked for agreement, exactly-once and progress",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "sim [SCENARIO.toml]",
+		Short: "Run the deterministic simulator, on a scenario file or on a random fault mix over many seeds",
+		Long: `With a scenario file, sim runs it in virtual time, checks it and writes a
+report folder (result.json, timeseries.csv, PNG plots, report.html); it exits
+1 if a checker's verdict is not what the scenario expects.
+
+Without one, it runs a fault mix (lossy network and crashes, or power cuts on
+Pebble) over --seeds seeds and checks agreement, exactly-once and progress.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				s := seed
+				if !cmd.Flags().Changed("seed") {
+					s = 0
+				}
+				return runSimScenario(cmd, args[0], s, out, trace)
+			}
 			out := cmd.OutOrStdout()
 			failed := 0
 			for s := seed; s < seed+uint64(seeds); s++ {
@@ -60,7 +74,8 @@ func simCommand() *cobra.Command {
 		},
 	}
 	def := sim.DefaultOptions(0, 4)
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "first seed")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed (with a scenario: overrides the file's); without one, the first seed")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "report folder for a scenario run (default results/<scenario>-sim-<seed>)")
 	cmd.Flags().IntVar(&seeds, "seeds", 1, "number of seeds to run, from --seed on")
 	cmd.Flags().IntVarP(&n, "replicas", "n", 4, "replicas (3f+1)")
 	cmd.Flags().BoolVar(&trace, "trace", false, "print every event")
