@@ -31,8 +31,8 @@ func (r *recordingTransport) Broadcast(data []byte) {
 	}
 }
 func (r *recordingTransport) SendClient(pbft.ClientID, []byte) {}
-func (r *recordingTransport) Receive() <-chan []byte          { return r.in }
-func (r *recordingTransport) Close() error                    { close(r.in); return nil }
+func (r *recordingTransport) Receive() <-chan []byte           { return r.in }
+func (r *recordingTransport) Close() error                     { close(r.in); return nil }
 
 func (r *recordingTransport) count(to pbft.ReplicaID) int {
 	r.mu.Lock()

@@ -16,7 +16,6 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(simCommand())
-	root.AddCommand(nodeCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "bftbed:", err)
 		os.Exit(exitCode(err))
