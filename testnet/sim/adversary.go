@@ -84,7 +84,7 @@ func (n *node) emitVia(faults []*adversary.Fault, to adversary.Dest, m pbft.Mess
 			if !p.To.Client {
 				to = int(p.To.Replica)
 			}
-			o.Sent(time.Duration(n.sim.sched.now), int(n.id), to, p.Msg.Type(), len(data))
+			o.Sent(time.Duration(n.sim.sched.now), int(n.id), to, p.Msg, len(data))
 		}
 		if p.To.Client {
 			for _, c := range n.sim.clients {

@@ -80,7 +80,7 @@ func (c *client) deliver(data []byte) {
 		return
 	}
 	if o := c.sim.opts.Observer; o != nil {
-		o.Operation(Operation{Client: c.index, Timestamp: req.Timestamp, Op: req.Op, Result: result,
+		o.Operation(Operation{Client: c.index, ClientID: c.core.ID(), Timestamp: req.Timestamp, Op: req.Op, Result: result,
 			Start: time.Duration(c.started), End: time.Duration(c.sim.sched.now), Done: true})
 	}
 	c.timerGen++

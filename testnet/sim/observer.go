@@ -15,9 +15,9 @@ type Observer interface {
 	Committed(at time.Duration, replica pbft.ReplicaID, b pbft.CommittedBatch)
 	// Stepped: replica's status after one of its steps.
 	Stepped(at time.Duration, st pbft.Status)
-	// Sent: a message of type typ and size bytes left from for to (a
+	// Sent: message m, size bytes on the wire, left from for to (a
 	// replica's number, or -1 for a client).
-	Sent(at time.Duration, from, to int, typ pbft.MsgType, size int)
+	Sent(at time.Duration, from, to int, m pbft.Message, size int)
 	// Delivered: it reached to.
 	Delivered(at time.Duration, from, to int, typ pbft.MsgType)
 	// Operation: a client operation ended (or, with Done false, was still
@@ -31,6 +31,7 @@ type Observer interface {
 // Operation is one client operation as the client saw it.
 type Operation struct {
 	Client     int
+	ClientID   pbft.ClientID
 	Timestamp  uint64
 	Op, Result []byte
 	Start, End time.Duration

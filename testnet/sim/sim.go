@@ -163,7 +163,7 @@ func (s *Simulator) Run() *Result {
 	if o := s.opts.Observer; o != nil {
 		for _, c := range s.clients {
 			if req := c.core.Pending(); req != nil {
-				o.Operation(Operation{Client: c.index, Timestamp: req.Timestamp, Op: req.Op, Start: time.Duration(c.started)})
+				o.Operation(Operation{Client: c.index, ClientID: c.core.ID(), Timestamp: req.Timestamp, Op: req.Op, Start: time.Duration(c.started)})
 			}
 		}
 	}
