@@ -37,7 +37,7 @@ sweep:
 
 # Every scenario of bench/scenarios under the simulator, checked.
 suite:
-	$(GO) test -count=1 -run 'TestStandardSuiteUnderSim' ./bench/
+	$(GO) test -count=1 -run 'TestStandardSuiteUnderSim|TestSweepNByBehaviour' ./bench/
 
 # Every fuzz target of every package, for FUZZTIME each.
 fuzz:

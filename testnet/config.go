@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -126,15 +127,15 @@ func LoadNodeConfig(path string) (*NodeConfig, error) {
 
 // describeTOMLError renders go-toml's errors with their line numbers.
 func describeTOMLError(err error) string {
+	var sm *toml.StrictMissingError
+	if errors.As(err, &sm) && len(sm.Errors) > 0 {
+		row, _ := sm.Errors[0].Position()
+		return fmt.Sprintf("line %d: unknown field %q", row, strings.Join(sm.Errors[0].Key(), "."))
+	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, col := de.Position()
 		return fmt.Sprintf("line %d, column %d: %s", row, col, de.Error())
-	}
-	var sm *toml.StrictMissingError
-	if errors.As(err, &sm) && len(sm.Errors) > 0 {
-		row, _ := sm.Errors[0].Position()
-		return fmt.Sprintf("line %d: unknown field %q", row, sm.Errors[0].Key())
 	}
 	return err.Error()
 }
