@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/bftbed/bftbed/pbft"
 )
@@ -256,15 +257,19 @@ func (w *writer) flush(s network.Stream, bw *bufio.Writer, batch []outFrame) err
 	return bw.Flush()
 }
 
-// open opens a stream to the peer. For a replica it dials if needed,
-// bypassing the swarm's own dial back-off (at least 5s after a failure,
-// growing to minutes) since the writer runs its own, shorter one; for a
-// client it only uses an existing connection, since clients do not listen.
+// open opens a stream to the peer. For a replica it dials if needed, after
+// clearing the swarm's own dial back-off for it (at least 5s after a
+// failure, growing to minutes), since the writer runs its own, shorter one.
+// (Forcing a direct dial instead crashes libp2p v0.51 when the host closes
+// during the dial.) For a client it only uses an existing connection, since
+// clients do not listen.
 func (w *writer) open() (network.Stream, error) {
 	ctx, cancel := context.WithTimeout(w.h.ctx, w.h.cfg.DialTimeout)
 	defer cancel()
 	if w.replica {
-		ctx = network.WithForceDirectDial(ctx, "bftbed replica link")
+		if sw, ok := w.h.h.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(w.pid)
+		}
 	} else {
 		ctx = network.WithNoDial(ctx, "bftbed reply to client")
 	}

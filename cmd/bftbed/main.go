@@ -17,6 +17,8 @@ func main() {
 	}
 	root.AddCommand(simCommand())
 	root.AddCommand(benchCommand())
+	root.AddCommand(nodeCommand())
+	root.AddCommand(testnetCommand(), clientCommand(), loadCommand())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "bftbed:", err)
 		os.Exit(exitCode(err))
