@@ -3,6 +3,7 @@ package adversary
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bftbed/bftbed/crypto"
@@ -87,43 +88,75 @@ func (rt *Runtime) TimerScale() float64 {
 }
 
 // Wrap returns t with the faults applied.
-func (rt *Runtime) Wrap(t pbft.Transport) pbft.Transport {
-	w := &faultyTransport{rt: rt, inner: t, in: make(chan []byte, 1024)}
+func (rt *Runtime) Wrap(t pbft.Transport) *Transport {
+	w := NewTransport(t)
+	w.SetRuntime(rt)
+	return w
+}
+
+// Transport is a replica's transport under the adversary. Until a Runtime
+// is set it passes everything through unchanged, so a node can always run
+// with one and have faults switched on and off while it runs.
+type Transport struct {
+	inner pbft.Transport
+	in    chan []byte
+	rt    atomic.Pointer[Runtime]
+}
+
+// NewTransport wraps inner, with no faults yet.
+func NewTransport(inner pbft.Transport) *Transport {
+	w := &Transport{inner: inner, in: make(chan []byte, 1024)}
 	go w.receive()
 	return w
 }
 
-// faultyTransport is a replica's transport under the adversary.
-type faultyTransport struct {
-	rt    *Runtime
-	inner pbft.Transport
-	in    chan []byte
+// SetRuntime switches the faults on (nil: off).
+func (w *Transport) SetRuntime(rt *Runtime) { w.rt.Store(rt) }
+
+// Runtime returns the faults in force, or nil.
+func (w *Transport) Runtime() *Runtime { return w.rt.Load() }
+
+// TimerScale is the Runtime's timer skew now, 1 without one: a node's
+// pbft.NodeConfig.TimerScale.
+func (w *Transport) TimerScale() float64 {
+	if rt := w.rt.Load(); rt != nil {
+		return rt.TimerScale()
+	}
+	return 1
 }
 
-func (w *faultyTransport) Send(to pbft.ReplicaID, data []byte) {
+// Send implements pbft.Transport.
+func (w *Transport) Send(to pbft.ReplicaID, data []byte) {
 	w.out(ToReplica(to), data)
 }
 
-func (w *faultyTransport) Broadcast(data []byte) {
-	now := w.rt.now()
-	if len(w.rt.active(now)) == 0 && w.allLinksOpen(now) {
+// Broadcast implements pbft.Transport.
+func (w *Transport) Broadcast(data []byte) {
+	rt := w.rt.Load()
+	if rt == nil {
 		w.inner.Broadcast(data)
 		return
 	}
-	for i := 0; i < w.rt.n; i++ {
-		if id := pbft.ReplicaID(i); id != w.rt.self {
+	now := rt.now()
+	if len(rt.active(now)) == 0 && rt.allLinksOpen(now) {
+		w.inner.Broadcast(data)
+		return
+	}
+	for i := 0; i < rt.n; i++ {
+		if id := pbft.ReplicaID(i); id != rt.self {
 			w.out(ToReplica(id), data)
 		}
 	}
 }
 
-func (w *faultyTransport) SendClient(c pbft.ClientID, data []byte) {
+// SendClient implements pbft.Transport.
+func (w *Transport) SendClient(c pbft.ClientID, data []byte) {
 	w.out(Dest{Client: true, ClientID: c}, data)
 }
 
-func (w *faultyTransport) allLinksOpen(now time.Duration) bool {
-	for i := 0; i < w.rt.n; i++ {
-		if id := pbft.ReplicaID(i); id != w.rt.self && !w.rt.allow(id, now) {
+func (rt *Runtime) allLinksOpen(now time.Duration) bool {
+	for i := 0; i < rt.n; i++ {
+		if id := pbft.ReplicaID(i); id != rt.self && !rt.allow(id, now) {
 			return false
 		}
 	}
@@ -131,8 +164,12 @@ func (w *faultyTransport) allLinksOpen(now time.Duration) bool {
 }
 
 // out passes one outgoing copy through the behaviours and the link rules.
-func (w *faultyTransport) out(to Dest, data []byte) {
-	rt := w.rt
+func (w *Transport) out(to Dest, data []byte) {
+	rt := w.rt.Load()
+	if rt == nil {
+		w.put(to, data, 0)
+		return
+	}
 	now := rt.now()
 	faults := rt.active(now)
 	if !to.Client && !rt.allow(to.Replica, now) {
@@ -167,7 +204,7 @@ func (w *faultyTransport) out(to Dest, data []byte) {
 }
 
 // put hands bytes to the inner transport, after delay.
-func (w *faultyTransport) put(to Dest, data []byte, delay time.Duration) {
+func (w *Transport) put(to Dest, data []byte, delay time.Duration) {
 	send := func(b []byte) {
 		if to.Client {
 			w.inner.SendClient(to.ClientID, b)
@@ -185,7 +222,7 @@ func (w *faultyTransport) put(to Dest, data []byte, delay time.Duration) {
 
 // receive lets the behaviours of this replica see, and possibly lose,
 // what it receives.
-func (w *faultyTransport) receive() {
+func (w *Transport) receive() {
 	defer close(w.in)
 	for data := range w.inner.Receive() {
 		if w.keep(data) {
@@ -194,8 +231,11 @@ func (w *faultyTransport) receive() {
 	}
 }
 
-func (w *faultyTransport) keep(data []byte) bool {
-	rt := w.rt
+func (w *Transport) keep(data []byte) bool {
+	rt := w.rt.Load()
+	if rt == nil {
+		return true
+	}
 	now := rt.now()
 	faults := rt.active(now)
 	if len(faults) == 0 {
@@ -250,6 +290,8 @@ func sender(m pbft.Message) (pbft.ReplicaID, bool) {
 	return 0, true
 }
 
-func (w *faultyTransport) Receive() <-chan []byte { return w.in }
+// Receive implements pbft.Transport.
+func (w *Transport) Receive() <-chan []byte { return w.in }
 
-func (w *faultyTransport) Close() error { return w.inner.Close() }
+// Close implements pbft.Transport.
+func (w *Transport) Close() error { return w.inner.Close() }

@@ -39,6 +39,9 @@ type NodeConfig struct {
 	// replica waits for it) and must not call Stop, which waits for the
 	// core goroutine.
 	OnCommit func(CommittedBatch)
+	// TimerScale, if set, multiplies every timer the core arms: an
+	// adversary skews a replica's clock with it (> 1 slow, < 1 fast).
+	TimerScale func() float64
 }
 
 // ErrTransportClosed stops a Node whose transport closed its Receive

@@ -38,7 +38,13 @@ func (ts *nodeTimers) apply(cmds []TimerCmd) {
 		if c.After > 0 {
 			f := timerFire{kind: c.Kind, gen: c.Gen}
 			n := ts.node
-			ts.t[c.Kind] = time.AfterFunc(c.After, func() { n.post(f) })
+			after := c.After
+			if scale := n.cfg.TimerScale; scale != nil {
+				if s := scale(); s > 0 {
+					after = time.Duration(float64(after) * s)
+				}
+			}
+			ts.t[c.Kind] = time.AfterFunc(after, func() { n.post(f) })
 		}
 	}
 }

@@ -17,6 +17,7 @@ func main() {
 	}
 	root.AddCommand(simCommand())
 	root.AddCommand(benchCommand())
+	root.AddCommand(adversaryCommand())
 	root.AddCommand(nodeCommand())
 	root.AddCommand(testnetCommand(), clientCommand(), loadCommand())
 	if err := root.Execute(); err != nil {

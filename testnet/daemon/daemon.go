@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bftbed/bftbed/adversary"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +73,10 @@ type Daemon struct {
 	node    *pbft.Node
 	commits *commitLog
 	metrics *metrics
+	// adv is the node's transport under the adversary: a pass-through
+	// until a scenario's faults are posted to /adversary.
+	adv *adversary.Transport
+	key crypto.PrivateKey
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -183,6 +188,8 @@ func Start(cfg *testnet.NodeConfig, opts Options) (_ *Daemon, err error) {
 			opts.OnCommit(b)
 		}
 	}
+	d.key = key
+	d.adv = adversary.NewTransport(d.host.Replica(pbft.ReplicaID(cfg.ID)))
 	nc := pbft.NodeConfig{
 		Protocol:      cfg.Protocol.PBFT(cfg.ID, len(cfg.Peers)),
 		Domain:        d.domain,
@@ -190,7 +197,8 @@ func Start(cfg *testnet.NodeConfig, opts Options) (_ *Daemon, err error) {
 		Replicas:      cfg.Keys(),
 		App:           app,
 		Storage:       d.store,
-		Transport:     d.host.Replica(pbft.ReplicaID(cfg.ID)),
+		Transport:     d.adv,
+		TimerScale:    d.adv.TimerScale,
 		Logger:        logger,
 		VerifyWorkers: opts.VerifyWorkers,
 		OnCommit:      onCommit,

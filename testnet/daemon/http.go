@@ -86,6 +86,8 @@ func (d *Daemon) Handler() http.Handler {
 		writeJSON(w, d.Status())
 	})
 	mux.HandleFunc("GET /commits", d.serveCommits)
+	mux.HandleFunc("POST /adversary", d.serveAdversary)
+	mux.HandleFunc("DELETE /adversary", d.serveAdversary)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if ok, why := d.health(); !ok {
