@@ -169,7 +169,7 @@ func (c *Client) reply(frame []byte, req *Request, got []bool) *Reply {
 	if !ok || rep.Client != req.Client || rep.Timestamp != req.Timestamp || int(rep.Replica) >= c.cfg.N || got[rep.Replica] {
 		return nil
 	}
-	if Authenticate(c.cfg.Domain, c.keys, rep) != nil {
+	if AuthenticateReply(c.cfg.Domain, c.keys, rep) != nil {
 		return nil
 	}
 	return rep

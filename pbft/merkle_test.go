@@ -3,6 +3,8 @@ package pbft
 import (
 	"fmt"
 	"testing"
+
+	"github.com/bftbed/bftbed/crypto"
 )
 
 func TestReplyTreeProofs(t *testing.T) {
@@ -78,4 +80,33 @@ func BenchmarkSignReplies100(b *testing.B) {
 		r.signReplies(replies)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(replies)), "ns/reply")
+}
+
+// TestAuthenticateReplyCache checks that remembering verified roots never
+// lets a reply through that Authenticate would refuse.
+func TestAuthenticateReplyCache(t *testing.T) {
+	replies := make([]*Reply, 5)
+	for i := range replies {
+		replies[i] = &Reply{View: 1, Timestamp: uint64(i + 1), Client: codecClientKeys[0].Public(), Replica: 2, Result: []byte(fmt.Sprint(i))}
+	}
+	r := &Replica{cfg: Config{ID: 2}, signer: KeySigner{Domain: codecDomain, Key: codecReplicaKeys[2]}}
+	r.signReplies(replies)
+	for _, rep := range replies {
+		if err := AuthenticateReply(codecDomain, codecKeys, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := *replies[3]
+	bad.Result = []byte("forged")
+	if AuthenticateReply(codecDomain, codecKeys, &bad) == nil {
+		t.Fatal("a forged result under a remembered root authenticates")
+	}
+	other := *replies[3]
+	other.Replica = 1 // same root and signature, claimed by another replica
+	if AuthenticateReply(codecDomain, codecKeys, &other) == nil {
+		t.Fatal("a remembered root authenticates for another replica")
+	}
+	if AuthenticateReply(crypto.NewDomain("elsewhere"), codecKeys, replies[0]) == nil {
+		t.Fatal("a remembered root authenticates in another testnet")
+	}
 }
