@@ -22,9 +22,10 @@ import (
 // ended or ctx is done. logf (may be nil) receives one line per fault event
 // ("2.000s equivocate on [0] begins").
 //
-// Twins needs a second process under one identity and runs in the
-// simulator only; Apply says so and skips it. A crash-recover restarts the
-// node with restart (at most one; by default this program's executable).
+// Twins starts a second process under the replica's identity, with its own
+// ports and an empty store, and kills it when the fault ends. A
+// crash-recover restarts the node, and twins start, with restart's
+// executable (at most one; by default this program's).
 func Apply(ctx context.Context, dir string, desc *Description, sc *adversary.Scenario, seed uint64, start time.Time, logf func(format string, args ...any), restart ...StartOptions) error {
 	var up UpOptions
 	if len(restart) > 0 {
@@ -55,9 +56,13 @@ func Apply(ctx context.Context, dir string, desc *Description, sc *adversary.Sce
 	}
 	events := lifecycleEvents(sc)
 	paused := map[int]bool{}
+	twins := map[int]*twin{}
 	defer func() {
 		for id := range paused { // never leave a node stopped
 			signalNode(desc, id, syscall.SIGCONT)
+		}
+		for _, tw := range twins {
+			tw.stop()
 		}
 	}()
 	for _, ev := range events {
@@ -68,9 +73,17 @@ func Apply(ctx context.Context, dir string, desc *Description, sc *adversary.Sce
 		}
 		logf("%7.3fs %s", ev.at.Seconds(), ev)
 		switch {
+		case ev.kind == adversary.Twins && ev.begin:
+			tw, err := startTwin(desc, ev.node, up.Exe)
+			if err != nil {
+				return fmt.Errorf("adversary: twin of node %d: %w", ev.node, err)
+			}
+			twins[ev.node] = tw
+			logf("         twin of node %d runs in %s", ev.node, tw.dir)
 		case ev.kind == adversary.Twins:
-			if ev.begin {
-				logf("         twins runs in the simulator only: skipped on a real testnet")
+			if tw := twins[ev.node]; tw != nil {
+				tw.stop()
+				delete(twins, ev.node)
 			}
 		case ev.kind == adversary.Pause && ev.begin:
 			if err := signalNode(desc, ev.node, syscall.SIGSTOP); err != nil {
