@@ -8,7 +8,7 @@ RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
 RACE_PKGS ?= ./crypto/... ./pbft/... ./store/... ./p2p/... ./testnet/ ./testnet/daemon/ ./bench/load/
 
-.PHONY: all build test vet unit race sweep suite examples fuzz bench clean
+.PHONY: all build test vet unit race sweep suite e2e examples fuzz bench clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 	$(GO) build -o bin/bftbed ./cmd/bftbed
 
 # The README's test command.
-test: vet unit race sweep suite examples fuzz
+test: vet unit race sweep suite e2e examples fuzz
 
 vet:
 	$(GO) vet ./...
@@ -38,6 +38,11 @@ sweep:
 # Every scenario of bench/scenarios under the simulator, checked.
 suite:
 	$(GO) test -count=1 -run 'TestStandardSuiteUnderSim|TestSweepNByBehaviour' ./bench/
+
+# A scenario on a real 4-node testnet through the benchmark runner (the
+# testnet end-to-end tests run in unit).
+e2e:
+	$(GO) test -count=1 -run 'TestRunTestnet' ./bench/
 
 # The embedding example: a 4-node cluster over libp2p and Pebble in one
 # program, with an application of its own.

@@ -17,6 +17,7 @@ func benchCommand() *cobra.Command {
 		Short: "Adversarial benchmarks: sweeps of scenarios, checked and compared",
 	}
 	cmd.AddCommand(benchSweepCommand())
+	cmd.AddCommand(benchRunCommand())
 	return cmd
 }
 
