@@ -81,6 +81,11 @@ type commitRecord struct {
 	View     uint64 `json:"view"`
 	Digest   string `json:"digest"`
 	Requests int    `json:"requests"`
+	// Ops names the batch's requests (client key in hex, timestamp).
+	Ops []struct {
+		Client string `json:"client"`
+		TS     uint64 `json:"ts"`
+	} `json:"ops"`
 }
 
 // commits GETs the batches a node executed after seq, up to commitsLimit.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bftbed/bftbed/crypto"
 	"github.com/bftbed/bftbed/pbft"
 )
 
@@ -95,7 +96,13 @@ func (m *monitor) recordCommits(ns *nodeState, at time.Duration, c *extraCounts,
 		if !ok {
 			continue
 		}
-		m.rec.Commit(at, node, pbft.CommittedBatch{Seq: pbft.Seq(cm.Seq), View: pbft.View(cm.View), Digest: d})
+		b := pbft.CommittedBatch{Seq: pbft.Seq(cm.Seq), View: pbft.View(cm.View), Digest: d}
+		for _, op := range cm.Ops {
+			if key, err := crypto.ParsePublicKey(op.Client); err == nil {
+				b.Batch = append(b.Batch, &pbft.Request{Client: key, Timestamp: op.TS})
+			}
+		}
+		m.rec.Commit(at, node, b)
 		if cm.Requests > 0 {
 			if m.withRequests[node] == nil {
 				m.withRequests[node] = map[pbft.Seq]bool{}

@@ -17,6 +17,15 @@ type Commit struct {
 	// Requests is the number of requests in the batch (0 for a null
 	// batch).
 	Requests int `json:"requests"`
+	// Ops names each request of the batch, in order: what the
+	// exactly-once checker needs to see every execution.
+	Ops []CommitOp `json:"ops,omitempty"`
+}
+
+// CommitOp is one request of an executed batch.
+type CommitOp struct {
+	Client string `json:"client"` // hex Ed25519 public key
+	TS     uint64 `json:"ts"`
 }
 
 // commitEntry is a Commit as kept in the ring: the digest stays binary
@@ -25,6 +34,7 @@ type commitEntry struct {
 	seq, view uint64
 	digest    pbft.Digest
 	requests  int
+	batch     []*pbft.Request // shared with the node's log; never modified
 }
 
 // commitLog keeps the last executed batches in a ring, in sequence order
@@ -46,7 +56,7 @@ func newCommitLog(size int) *commitLog {
 // add records an executed batch, overwriting the oldest when full. It runs
 // on the core goroutine, so it only copies a few words.
 func (l *commitLog) add(b pbft.CommittedBatch) {
-	e := commitEntry{seq: uint64(b.Seq), view: uint64(b.View), digest: b.Digest, requests: len(b.Batch)}
+	e := commitEntry{seq: uint64(b.Seq), view: uint64(b.View), digest: b.Digest, requests: len(b.Batch), batch: b.Batch}
 	l.mu.Lock()
 	if l.n < len(l.ring) {
 		l.ring[(l.start+l.n)%len(l.ring)] = e
@@ -76,6 +86,9 @@ func (l *commitLog) after(seq uint64, limit int) []Commit {
 	out := make([]Commit, count)
 	for i, e := range entries {
 		out[i] = Commit{Seq: e.seq, View: e.view, Digest: e.digest.Hex(), Requests: e.requests}
+		for _, req := range e.batch {
+			out[i].Ops = append(out[i].Ops, CommitOp{Client: req.Client.Hex(), TS: req.Timestamp})
+		}
 	}
 	return out
 }
