@@ -87,7 +87,9 @@ func (l *commitLog) after(seq uint64, limit int) []Commit {
 	for i, e := range entries {
 		out[i] = Commit{Seq: e.seq, View: e.view, Digest: e.digest.Hex(), Requests: e.requests}
 		for _, req := range e.batch {
-			out[i].Ops = append(out[i].Ops, CommitOp{Client: req.Client.Hex(), TS: req.Timestamp})
+			if req != nil {
+				out[i].Ops = append(out[i].Ops, CommitOp{Client: req.Client.Hex(), TS: req.Timestamp})
+			}
 		}
 	}
 	return out
