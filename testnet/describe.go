@@ -82,25 +82,13 @@ func LoadDescription(dir string) (*Description, error) {
 	d := &Description{}
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(d); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, describeDecodeError(err))
+		return nil, fmt.Errorf("%s: %s", path, describeTOMLError(err))
 	}
 	d.dir = abs
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return d, nil
-}
-
-// describeDecodeError names the unknown field of a strict decoding error
-// (describeTOMLError finds the wrapped DecodeError first and loses the
-// field's name) and defers to describeTOMLError otherwise.
-func describeDecodeError(err error) string {
-	var sm *toml.StrictMissingError
-	if errors.As(err, &sm) && len(sm.Errors) > 0 {
-		row, _ := sm.Errors[0].Position()
-		return fmt.Sprintf("line %d: unknown field %q", row, strings.Join(sm.Errors[0].Key(), "."))
-	}
-	return describeTOMLError(err)
 }
 
 // Validate checks the description for what the tools rely on.
