@@ -51,6 +51,11 @@ func (s *NodeStatus) ConnectedPeers() int {
 // form the daemon settles on.
 type Uptime time.Duration
 
+// MarshalJSON writes the uptime as a number of seconds.
+func (u Uptime) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(u).Seconds(), 'f', -1, 64), nil
+}
+
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *Uptime) UnmarshalJSON(b []byte) error {
 	var s string

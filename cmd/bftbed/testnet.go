@@ -113,6 +113,19 @@ func loadTestnet(dir string) (*testnet.Description, error) {
 	return d, nil
 }
 
+// loadTestnetNode reads the testnet in dir and finds one of its nodes.
+func loadTestnetNode(dir, node string) (*testnet.Description, *testnet.NodeEntry, error) {
+	d, err := loadTestnet(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	nd, err := d.Node(node)
+	if err != nil {
+		return nil, nil, &exitError{code: 2, err: err}
+	}
+	return d, nd, nil
+}
+
 // signalContext returns a context cancelled by SIGINT or SIGTERM.
 func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
 	if parent == nil {
@@ -360,13 +373,9 @@ func testnetLogsCommand() *cobra.Command {
 		Short: "Print a node's log (-f: and follow it until Ctrl-C)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadTestnet(args[0])
+			d, nd, err := loadTestnetNode(args[0], args[1])
 			if err != nil {
 				return err
-			}
-			nd, err := d.Node(args[1])
-			if err != nil {
-				return &exitError{code: 2, err: err}
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
@@ -388,13 +397,9 @@ func testnetKillCommand() *cobra.Command {
 		Short: "SIGKILL one node: a crash, nothing flushed (restart it with 'testnet restart')",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadTestnet(args[0])
+			d, nd, err := loadTestnetNode(args[0], args[1])
 			if err != nil {
 				return err
-			}
-			nd, err := d.Node(args[1])
-			if err != nil {
-				return &exitError{code: 2, err: err}
 			}
 			s, err := d.Kill(nd.ID)
 			if err != nil {
@@ -416,13 +421,9 @@ func testnetRestartCommand() *cobra.Command {
 		Short: "Start a stopped or killed node again from its data directory and wait until it is healthy",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := loadTestnet(args[0])
+			d, nd, err := loadTestnetNode(args[0], args[1])
 			if err != nil {
 				return err
-			}
-			nd, err := d.Node(args[1])
-			if err != nil {
-				return &exitError{code: 2, err: err}
 			}
 			if reset {
 				opts.ExtraArgs = append(opts.ExtraArgs, "--reset-state")

@@ -9,36 +9,16 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bftbed/bftbed/testnet"
 )
 
-// Status is the JSON document of /status.
-type Status struct {
-	ID           int    `json:"id"`
-	Cluster      string `json:"cluster"`
-	View         uint64 `json:"view"`
-	ViewChanging bool   `json:"view_changing"`
-	Primary      int    `json:"primary"`
-	LastExecuted uint64 `json:"last_executed"`
-	StableSeq    uint64 `json:"stable_seq"`
-	// StableState is the hex state digest of the stable checkpoint.
-	StableState string `json:"stable_state"`
-	// Peers lists the other replicas, in ID order.
-	Peers []PeerStatus `json:"peers"`
-	// Healthy is what /healthz answers: the node runs and is connected
-	// to at least 2f other replicas.
-	Healthy bool `json:"healthy"`
-	// Uptime is the seconds since the daemon started.
-	Uptime float64 `json:"uptime"`
-	// CommittedRequests counts the requests executed since the daemon
-	// started.
-	CommittedRequests uint64 `json:"committed_requests"`
-}
+// Status is the JSON document of /status: the type the testnet tools
+// decode, so the two sides cannot drift apart.
+type Status = testnet.NodeStatus
 
 // PeerStatus is one other replica in Status.
-type PeerStatus struct {
-	ID        int  `json:"id"`
-	Connected bool `json:"connected"`
-}
+type PeerStatus = testnet.PeerStatus
 
 // maxCommits caps one /commits answer; a monitor that is further behind
 // asks again from the last seq it got.
@@ -143,7 +123,7 @@ func (d *Daemon) Status() Status {
 		StableSeq:         uint64(st.StableSeq),
 		StableState:       st.StableState.Hex(),
 		Healthy:           ok,
-		Uptime:            d.uptime().Seconds(),
+		Uptime:            testnet.Uptime(d.uptime()),
 		CommittedRequests: d.node.Stats().CommittedRequests,
 		Peers:             []PeerStatus{},
 	}
