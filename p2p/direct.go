@@ -56,10 +56,9 @@ type writer struct {
 
 	// replica: keep a stream open at all times, reconnecting with
 	// back-off; the connection also carries GossipSub. Otherwise (a reply
-	// writer to a client) use the client's own connection only, give up
-	// when it is gone, and retire when idle.
+	// writer to a client's host or gateway) use the connection the peer
+	// opened, give up when it is gone, and retire when idle.
 	replica bool
-	client  pbft.ClientID
 }
 
 func newWriter(h *Host, pid peer.ID, name string, c *counters, qlen int, replica bool) *writer {
@@ -308,8 +307,8 @@ func (w *writer) retire() bool {
 	if len(w.q) > 0 {
 		return false
 	}
-	if w.h.clientOut[w.client] == w {
-		delete(w.h.clientOut, w.client)
+	if w.h.clientOut[w.pid] == w {
+		delete(w.h.clientOut, w.pid)
 	}
 	return true
 }
@@ -318,8 +317,8 @@ func (w *writer) retire() bool {
 // frames (held, the ones it had taken, and the queued ones) as unroutable.
 func (w *writer) giveUp(held int) {
 	w.h.clientMu.Lock()
-	if w.h.clientOut[w.client] == w {
-		delete(w.h.clientOut, w.client)
+	if w.h.clientOut[w.pid] == w {
+		delete(w.h.clientOut, w.pid)
 	}
 	w.h.clientMu.Unlock()
 	// No enqueue can reach w now: drain what is there.
@@ -416,8 +415,10 @@ func (h *Host) broadcastDirect(data []byte) {
 	}
 }
 
-// sendClient queues a reply for client id over the connection the client
-// opened, starting a writer for it if there is none.
+// sendClient queues a reply for client id on the writer of the peer its
+// latest request came from (routes.go), or of its own identity, starting
+// the writer if there is none. Replies to one peer share its writer, so a
+// gateway's replies are coalesced into few writes.
 func (h *Host) sendClient(id pbft.ClientID, data []byte) {
 	if h.isClosed() {
 		h.unroutable.Add(1)
@@ -427,8 +428,16 @@ func (h *Host) sendClient(id pbft.ClientID, data []byte) {
 	if !ok {
 		return
 	}
+	pid, routed := h.routes.lookup(id)
+	if !routed {
+		var err error
+		if pid, err = PeerID(id); err != nil {
+			h.unroutable.Add(1)
+			return
+		}
+	}
 	h.clientMu.RLock()
-	w := h.clientOut[id]
+	w := h.clientOut[pid]
 	if w != nil {
 		w.enqueue(f)
 	}
@@ -436,21 +445,19 @@ func (h *Host) sendClient(id pbft.ClientID, data []byte) {
 	if w != nil {
 		return
 	}
-	pid, err := PeerID(id)
-	if err != nil || h.h.Network().Connectedness(pid) != network.Connected {
+	if h.h.Network().Connectedness(pid) != network.Connected {
 		h.unroutable.Add(1) // not connected: the client will retransmit
 		return
 	}
 	h.clientMu.Lock()
 	defer h.clientMu.Unlock()
-	if w = h.clientOut[id]; w == nil {
-		w = newWriter(h, pid, "c"+id.String(), &h.clientsC, h.cfg.ClientQueueLen, false)
-		w.client = id
+	if w = h.clientOut[pid]; w == nil {
+		w = newWriter(h, pid, h.peerName(pid), &h.clientsC, h.cfg.ClientQueueLen, false)
 		if !h.spawn(w.run) {
 			h.unroutable.Add(1)
 			return
 		}
-		h.clientOut[id] = w
+		h.clientOut[pid] = w
 	}
 	w.enqueue(f)
 }
@@ -476,11 +483,14 @@ func (h *Host) handleStream(s network.Stream) {
 		}
 	}
 	c := h.countersOf(pid)
+	fromReplica := h.byPeer[pid] != nil
 	br := bufio.NewReaderSize(s, readBufSize)
 	for {
 		f, err := readFrame(br, h.cfg.MaxFrameSize)
+		var m pbft.Message
 		if err == nil {
-			if _, derr := pbft.Unmarshal(f); derr != nil {
+			var derr error
+			if m, derr = pbft.Unmarshal(f); derr != nil {
 				err = garbagef("undecodable: %v", derr)
 			}
 		}
@@ -491,6 +501,13 @@ func (h *Host) handleStream(s network.Stream) {
 			return
 		}
 		c.received(len(f))
+		if h.client {
+			h.gateway.dispatch(m, f, c)
+			continue
+		}
+		if req, ok := m.(*pbft.Request); ok && !fromReplica {
+			h.routes.learn(req.Client, pid)
+		}
 		if !h.deliver(f) {
 			return
 		}

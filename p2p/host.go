@@ -111,6 +111,7 @@ const (
 	DefaultQueueBytes    = 64 << 20
 	DefaultClientQueue   = 256
 	DefaultReceiveQueue  = 8192
+	DefaultClientReplies = 256
 	DefaultWriteTimeout  = 10 * time.Second
 	DefaultDialTimeout   = 5 * time.Second
 	DefaultMinBackoff    = 50 * time.Millisecond
@@ -153,9 +154,11 @@ type HostConfig struct {
 	// ClientQueueLen bounds the outbound queue of each client a replica
 	// replies to (default 256 frames).
 	ClientQueueLen int
-	// ReceiveQueue is the capacity of the Receive channel (default 8192).
-	// When it is full, readers wait, which stops reading from the network
-	// and pushes back on the senders (their queues fill and drop).
+	// ReceiveQueue is the capacity of a replica's Receive channel (default
+	// 8192). When it is full, readers wait, which stops reading from the
+	// network and pushes back on the senders (their queues fill and drop).
+	// For a client host it bounds each client's queue of replies (default
+	// DefaultClientReplies).
 	ReceiveQueue int
 	// WriteTimeout bounds one write to a stream (default 10s): a peer that
 	// stops reading has its stream reset, so the writer can reconnect.
@@ -254,7 +257,10 @@ type Host struct {
 
 	clientsC  counters // aggregate of all clients
 	clientMu  sync.RWMutex
-	clientOut map[pbft.ClientID]*writer // replies in flight, by client
+	clientOut map[peer.ID]*writer // replies in flight, by client host or gateway
+	routes    routeTable          // where each client's replies go
+
+	gateway *ClientGateway // a client host's clients, by ID
 
 	gossipC counters
 	gossip  *gossip // nil unless Broadcast == BroadcastGossip
@@ -279,10 +285,13 @@ type Host struct {
 // back-off, forever, until Close) and, in gossip mode, joins the
 // cluster's topic. Get its pbft.Transport with Replica.
 func NewHost(cfg HostConfig) (*Host, error) {
-	return newHost(cfg, false)
+	return newHost(cfg, nil)
 }
 
-func newHost(cfg HostConfig, client bool) (*Host, error) {
+// newHost starts a replica's host, or a client host if gw is not nil: a
+// gateway's, whose inbound replies go to gw's clients.
+func newHost(cfg HostConfig, gw *ClientGateway) (*Host, error) {
+	client := gw != nil
 	cfg = cfg.withDefaults(client)
 	if cfg.Key.IsZero() {
 		return nil, errors.New("p2p: HostConfig.Key is zero")
@@ -295,13 +304,16 @@ func newHost(cfg HostConfig, client bool) (*Host, error) {
 		log:       cfg.Logger.With("p2p", cfg.Key.Public().String()),
 		proto:     ProtocolID(cfg.ClusterID),
 		client:    client,
+		gateway:   gw,
 		byID:      make(map[pbft.ReplicaID]*replicaPeer, len(cfg.Peers)),
 		byPeer:    make(map[peer.ID]*replicaPeer, len(cfg.Peers)),
 		keys:      make(map[pbft.ReplicaID]crypto.PublicKey, len(cfg.Peers)),
-		clientOut: make(map[pbft.ClientID]*writer),
+		clientOut: make(map[peer.ID]*writer),
 		scores:    newScoreboard(cfg.BlockDuration),
-		recv:      make(chan []byte, cfg.ReceiveQueue),
 		done:      make(chan struct{}),
+	}
+	if !client { // a client host's replies go to its gateway's clients
+		h.recv = make(chan []byte, cfg.ReceiveQueue)
 	}
 	self := cfg.Key.Public()
 	for _, p := range cfg.Peers {
@@ -555,7 +567,9 @@ func (h *Host) Close() error {
 	h.cancel()
 	err := h.h.Close()
 	h.wg.Wait()
-	close(h.recv)
+	if h.recv != nil {
+		close(h.recv)
+	}
 	return err
 }
 
@@ -628,12 +642,8 @@ func (h *Host) onDisconnect(_ network.Network, c network.Conn) {
 		}
 		return
 	}
-	k, err := PublicKey(pid)
-	if err != nil {
-		return
-	}
 	h.clientMu.RLock()
-	w := h.clientOut[k]
+	w := h.clientOut[pid]
 	h.clientMu.RUnlock()
 	if w != nil {
 		w.wake()

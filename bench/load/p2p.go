@@ -1,11 +1,13 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,9 +16,16 @@ import (
 	"github.com/bftbed/bftbed/pbft"
 )
 
+// DefaultClientsPerHost is how many of a run's clients share one libp2p
+// host unless P2PTarget.ClientsPerHost says otherwise.
+const DefaultClientsPerHost = 64
+
 // P2PTarget makes pbft clients that reach the replicas over libp2p, each
-// with a fresh key and its own client host: the real network path of a
-// testnet.
+// with a fresh key: the real network path of a testnet. Clients share
+// libp2p hosts (p2p.ClientGateway) in groups of ClientsPerHost, the way an
+// application server carries many users' signed requests: a group's
+// requests and replies are coalesced into few writes, as they would be on
+// such a server.
 type P2PTarget struct {
 	// Cluster is the testnet's name (signature domain and protocols).
 	Cluster string
@@ -29,42 +38,126 @@ type P2PTarget struct {
 	// be reached, say); nil discards them, since a load run reports
 	// failures through its results.
 	Logger *slog.Logger
+	// ClientsPerHost is how many clients share one libp2p host: 0 means
+	// DefaultClientsPerHost, 1 gives every client a host of its own.
+	ClientsPerHost int
+
+	mu    sync.Mutex
+	hosts map[int]*sharedGateway // by group, i / ClientsPerHost
 }
 
-// NewClient implements Target.
-func (t *P2PTarget) NewClient(_ context.Context, _ int) (Client, error) {
+// sharedGateway is a gateway and the number of open clients on it.
+type sharedGateway struct {
+	g     *p2p.ClientGateway
+	users int
+}
+
+// NewClient implements Target: the i-th client joins the gateway of its
+// group, starting it if it is the group's first.
+func (t *P2PTarget) NewClient(_ context.Context, i int) (Client, error) {
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
 	}
-	return DialP2P(t.Cluster, t.Peers, key, t.RetryTimeout, t.Logger)
+	group := i / cmp.Or(t.ClientsPerHost, DefaultClientsPerHost)
+	g, err := t.acquire(group)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := g.Attach(key.Public())
+	if err != nil {
+		t.release(group)
+		return nil, err
+	}
+	c, err := newPBFTClient(t.Cluster, t.Peers, key, t.RetryTimeout, tr)
+	if err != nil {
+		tr.Close()
+		t.release(group)
+		return nil, err
+	}
+	c.release = func() error { return t.release(group) }
+	return c, nil
+}
+
+// acquire returns group's gateway, starting it if needed, and counts one
+// more user of it.
+func (t *P2PTarget) acquire(group int) (*p2p.ClientGateway, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sg := t.hosts[group]
+	if sg == nil {
+		key, err := crypto.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		g, err := p2p.NewClientGateway(p2p.HostConfig{ClusterID: t.Cluster, Key: key, Peers: t.Peers, Logger: discardIfNil(t.Logger)})
+		if err != nil {
+			return nil, err
+		}
+		if t.hosts == nil {
+			t.hosts = make(map[int]*sharedGateway)
+		}
+		sg = &sharedGateway{g: g}
+		t.hosts[group] = sg
+	}
+	sg.users++
+	return sg.g, nil
+}
+
+// release counts one user of group's gateway less, and closes it after
+// its last.
+func (t *P2PTarget) release(group int) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sg := t.hosts[group]
+	if sg == nil {
+		return nil
+	}
+	if sg.users--; sg.users > 0 {
+		return nil
+	}
+	delete(t.hosts, group)
+	return sg.g.Close()
+}
+
+// discardIfNil returns logger, or one that discards everything if it is nil.
+func discardIfNil(logger *slog.Logger) *slog.Logger {
+	if logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return logger
 }
 
 // DialP2P returns a client with key over a new libp2p client host: what a
 // one-shot command (`bftbed client`) uses too.
 func DialP2P(cluster string, peers []p2p.PeerInfo, key crypto.PrivateKey, retry time.Duration, logger *slog.Logger) (Client, error) {
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	tr, err := p2p.NewClientTransport(p2p.HostConfig{ClusterID: cluster, Key: key, Peers: peers, Logger: logger})
+	tr, err := p2p.NewClientTransport(p2p.HostConfig{ClusterID: cluster, Key: key, Peers: peers, Logger: discardIfNil(logger)})
 	if err != nil {
 		return nil, err
 	}
-	rec := &TimestampRecorder{ClientTransport: tr}
+	c, err := newPBFTClient(cluster, peers, key, retry, tr)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newPBFTClient returns the client with key over tr; closing it closes tr.
+func newPBFTClient(cluster string, peers []p2p.PeerInfo, key crypto.PrivateKey, retry time.Duration, tr pbft.ClientTransport) (*PBFTClient, error) {
 	keys := make([]crypto.PublicKey, len(peers))
 	for i, p := range peers {
 		if int(p.ID) != i {
-			tr.Close()
 			return nil, fmt.Errorf("load: peer %d listed as replica %d: want ids in order", i, p.ID)
 		}
 		keys[i] = p.Key
 	}
+	rec := RecordTimestamps(tr)
 	c, err := pbft.NewClient(pbft.ClientConfig{
 		N: len(peers), Domain: crypto.NewDomain(cluster), Key: key,
 		Replicas: keys, Transport: rec, RetryTimeout: retry,
 	})
 	if err != nil {
-		tr.Close()
 		return nil, err
 	}
 	return &PBFTClient{Client: c, Transport: rec}, nil
@@ -76,6 +169,8 @@ func DialP2P(cluster string, peers []p2p.PeerInfo, key crypto.PrivateKey, retry 
 type PBFTClient struct {
 	Client    *pbft.Client
 	Transport *TimestampRecorder
+
+	release func() error // after Close: the shared host's reference
 }
 
 // ID implements Client: the hex of the client's public key.
@@ -92,7 +187,11 @@ func (c *PBFTClient) Invoke(ctx context.Context, op []byte) ([]byte, uint64, err
 
 // Close implements Client.
 func (c *PBFTClient) Close() error {
-	return errors.Join(c.Client.Close(), c.Transport.Close())
+	err := errors.Join(c.Client.Close(), c.Transport.Close())
+	if c.release != nil {
+		err = errors.Join(err, c.release())
+	}
+	return err
 }
 
 // TimestampRecorder is a pbft.ClientTransport that remembers the timestamp

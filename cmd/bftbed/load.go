@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -21,6 +23,8 @@ func loadCommand() *cobra.Command {
 		out     string
 		history bool
 		verbose bool
+		profile string
+		perHost int
 	)
 	cmd := &cobra.Command{
 		Use:   "load --testnet DIR [--clients N | --rate R] [--duration 30s]",
@@ -38,7 +42,12 @@ send; operations due that no client could send in time are reported as
 unsent.
 
 --out writes the result as JSON: totals, latency percentiles, a per-second
-timeline and (unless --history=false) every operation with its times.`,
+timeline and (unless --history=false) every operation with its times.
+
+Each client has its own key and signs its own requests; clients share
+libp2p hosts in groups of --clients-per-host, as users behind an
+application server do, so that their requests and replies travel
+together.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
@@ -60,7 +69,10 @@ timeline and (unless --history=false) every operation with its times.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			target := &load.P2PTarget{Cluster: d.Cluster, Peers: peers}
+			if perHost < 0 {
+				return &exitError{code: 2, err: errors.New("--clients-per-host must not be negative")}
+			}
+			target := &load.P2PTarget{Cluster: d.Cluster, Peers: peers, ClientsPerHost: perHost}
 			if verbose {
 				target.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			}
@@ -68,6 +80,13 @@ timeline and (unless --history=false) every operation with its times.`,
 			defer stop()
 			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			fmt.Fprintln(stdout, describeLoad(d.Cluster, cfg))
+			if profile != "" {
+				stopProfile, err := startCPUProfile(profile)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				defer stopProfile()
+			}
 			display := newProgressDisplay(ctx, stderr, cfg.Duration)
 			cfg.Progress = display.update
 			res, err := load.Run(ctx, cfg, target)
@@ -101,8 +120,24 @@ timeline and (unless --history=false) every operation with its times.`,
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the key and operation choices")
 	f.StringVar(&out, "out", "", "write the result as JSON to this file")
 	f.BoolVar(&history, "history", true, "include every operation in --out")
+	f.IntVar(&perHost, "clients-per-host", load.DefaultClientsPerHost, "clients sharing one libp2p host and its connections (1: a host per client)")
+	f.StringVar(&profile, "cpuprofile", "", "write the load generator's CPU profile to this file (go tool pprof)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "log the client hosts' connection warnings")
 	return cmd
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // describeLoad is the first line of `bftbed load`.

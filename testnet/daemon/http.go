@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -56,7 +57,8 @@ func (d *Daemon) serveHTTP(addr string) error {
 }
 
 // Handler returns the daemon's HTTP endpoints (/metrics, /status,
-// /commits, /healthz), for an embedder that serves them on its own server.
+// /commits, /healthz, /adversary and Go's /debug/pprof profiles), for an
+// embedder that serves them on its own server.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{
@@ -68,6 +70,12 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /commits", d.serveCommits)
 	mux.HandleFunc("POST /adversary", d.serveAdversary)
 	mux.HandleFunc("DELETE /adversary", d.serveAdversary)
+	// Profiles of a live node: where a benchmark's CPU goes, per process.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if ok, why := d.health(); !ok {
