@@ -415,8 +415,13 @@ func (h *Host) broadcastDirect(data []byte) {
 	}
 }
 
+// connected reports whether pid has a connection to this host.
+func (h *Host) connected(pid peer.ID) bool {
+	return h.h.Network().Connectedness(pid) == network.Connected
+}
+
 // sendClient queues a reply for client id on the writer of the peer its
-// latest request came from (routes.go), or of its own identity, starting
+// requests come from (routes.go), or of its own identity, starting
 // the writer if there is none. Replies to one peer share its writer, so a
 // gateway's replies are coalesced into few writes.
 func (h *Host) sendClient(id pbft.ClientID, data []byte) {
@@ -445,7 +450,7 @@ func (h *Host) sendClient(id pbft.ClientID, data []byte) {
 	if w != nil {
 		return
 	}
-	if h.h.Network().Connectedness(pid) != network.Connected {
+	if !h.connected(pid) {
 		h.unroutable.Add(1) // not connected: the client will retransmit
 		return
 	}
@@ -506,7 +511,7 @@ func (h *Host) handleStream(s network.Stream) {
 			continue
 		}
 		if req, ok := m.(*pbft.Request); ok && !fromReplica {
-			h.routes.learn(req.Client, pid)
+			h.routes.learn(req.Client, pid, h.connected)
 		}
 		if !h.deliver(f) {
 			return

@@ -110,8 +110,10 @@ func TestGateway(t *testing.T) {
 }
 
 // TestRepliesFollowRequests: a replica replies over the connection the
-// client's latest request came in on, whether it is the client's own host
-// or a gateway.
+// client's requests came in on, whether it is the client's own host or a
+// gateway; the first such connection keeps the client's replies until it
+// is gone, so another peer bringing the same client's request cannot divert
+// them.
 func TestRepliesFollowRequests(t *testing.T) {
 	c := newCluster(t, 4, p2p.BroadcastDirect, nil)
 	peers := peerInfos(4)
@@ -119,11 +121,6 @@ func TestRepliesFollowRequests(t *testing.T) {
 		peers[i].Addrs = c.hosts[i].Addrs()
 	}
 	k := clientKey(0)
-	own, err := p2p.NewClientTransport(p2p.HostConfig{ClusterID: testCluster, Key: k, Peers: peers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer own.Close()
 	g, err := p2p.NewClientGateway(p2p.HostConfig{ClusterID: testCluster, Key: clientKey(9), Peers: peers})
 	if err != nil {
 		t.Fatal(err)
@@ -133,18 +130,29 @@ func TestRepliesFollowRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	for ts, pair := range []struct {
-		send, hear, quiet pbft.ClientTransport
-	}{
-		{own, own, viaGateway},
-		{viaGateway, viaGateway, own},
-		{own, own, viaGateway},
-	} {
-		pair.send.Send(1, request(k, uint64(ts+1), 10))
-		recvFrame(t, c.tr[1].Receive())
-		c.tr[1].SendClient(k.Public(), reply(1, k.Public(), uint64(ts+1)))
-		recvFrame(t, pair.hear.Receive())
-		noFrame(t, "the other path", pair.quiet.Receive(), 100*time.Millisecond)
+	own, err := p2p.NewClientTransport(p2p.HostConfig{ClusterID: testCluster, Key: k, Peers: peers})
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer own.Close()
+
+	ts := uint64(0)
+	exchange := func(send, hear, quiet pbft.ClientTransport) {
+		t.Helper()
+		ts++
+		send.Send(1, request(k, ts, 10))
+		recvFrame(t, c.tr[1].Receive())
+		c.tr[1].SendClient(k.Public(), reply(1, k.Public(), ts))
+		recvFrame(t, hear.Receive())
+		if quiet != nil {
+			noFrame(t, "the other path", quiet.Receive(), 100*time.Millisecond)
+		}
+	}
+	exchange(viaGateway, viaGateway, own)
+	exchange(own, viaGateway, own) // the gateway came first and is connected
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the gateway to go", func() bool { return c.hosts[1].Stats().ConnectedPeers == 4 })
+	exchange(own, own, nil)
 }

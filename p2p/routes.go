@@ -9,17 +9,21 @@ import (
 )
 
 // Replies follow requests. A replica sends a client's REPLY over the
-// connection its latest REQUEST came in on: the client's own host, or a
+// connection the client's requests come in on: the client's own host, or a
 // gateway carrying many clients (the load generator's). A gateway's replies
 // then share one writer and one stream per replica, so the replies of one
 // protocol step leave in one write instead of one per client.
 //
 // A route is learned from a request before its signature is checked (that
-// is the Node's job, later), so a peer that claims another client's
-// requests can divert that client's replies until the client's next
-// request. It cannot forge them (replies are signed), and a client that
-// hears nothing retransmits, which routes its replies back. A client with
-// no route is reached over its own identity's connection, if it has one.
+// is the Node's job, later), so routes are sticky: the first peer to bring
+// a client's request keeps its replies for as long as it stays connected,
+// and a later peer claiming the same client is ignored until then. Client
+// IDs travel only on encrypted links, so the only peers that could claim
+// another's are replicas, and a correct client's first request reaches
+// every replica directly (pbft.Client broadcasts it), before any replica
+// has seen it to copy. Routes cannot forge anything: replies are signed. A
+// client with no route is reached over its own identity's connection, if
+// it has one.
 
 // maxRoutes bounds the route table: when full it is emptied, and clients
 // fall back to their own connections until their next requests.
@@ -31,20 +35,25 @@ type routeTable struct {
 	m  map[pbft.ClientID]peer.ID
 }
 
-// learn records that client's latest request came from pid.
-func (t *routeTable) learn(client pbft.ClientID, pid peer.ID) {
+// learn records that a request of client's came from pid. It replaces the
+// client's route only if there is none, or if connected says its peer is
+// gone.
+func (t *routeTable) learn(client pbft.ClientID, pid peer.ID, connected func(peer.ID) bool) {
 	t.mu.RLock()
-	same := t.m[client] == pid
+	old, ok := t.m[client]
 	t.mu.RUnlock()
-	if same {
+	if old == pid || ok && connected(old) {
 		return
 	}
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cur, ok := t.m[client]; ok && cur != old {
+		return // another request moved it meanwhile
+	}
 	if t.m == nil || len(t.m) >= maxRoutes {
 		t.m = make(map[pbft.ClientID]peer.ID)
 	}
 	t.m[client] = pid
-	t.mu.Unlock()
 }
 
 // lookup returns the peer to send client's replies to, and false if no

@@ -55,6 +55,7 @@ type Client struct {
 	// sem holds the right to have a request outstanding; a channel rather
 	// than a mutex, so a caller waiting for its turn can give up.
 	sem       chan struct{}
+	sent      bool // a request was sent before; guarded by sem
 	closed    chan struct{}
 	closeOnce sync.Once
 }
@@ -94,9 +95,10 @@ func (c *Client) ID() ClientID { return c.core.ID() }
 // Invoke runs op on the replicated service and returns its result, once
 // f+1 replicas sent matching authentic replies (so at least one correct
 // replica vouches for it). It sends the request to the replica it believes
-// is the primary and, each time RetryTimeout passes without a result, to
-// every replica: backups then relay it to the primary and, if it still does
-// not execute, vote to change views.
+// is the primary (the client's first request, to every replica) and, each
+// time RetryTimeout passes without a result, to every replica: backups then
+// relay it to the primary and, if it still does not execute, vote to change
+// views.
 //
 // Calls are served one at a time. If ctx ends first, Invoke returns
 // ctx.Err(); the request may still execute.
@@ -120,7 +122,16 @@ func (c *Client) Invoke(ctx context.Context, op []byte) ([]byte, error) {
 
 	req := c.core.Submit(op)
 	data := Marshal(req)
-	c.cfg.Transport.Send(c.core.Primary(), data)
+	if c.sent {
+		c.cfg.Transport.Send(c.core.Primary(), data)
+	} else {
+		// The first request goes to every replica, so that each
+		// learns where this client's replies go (a gateway's clients
+		// are reachable only over the connections their requests
+		// use) before its own replies are due.
+		c.cfg.Transport.Broadcast(data)
+		c.sent = true
+	}
 	timeout := c.cfg.RetryTimeout
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
