@@ -8,7 +8,7 @@ RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
 RACE_PKGS ?= ./crypto/... ./pbft/... ./store/... ./p2p/... ./testnet/ ./testnet/daemon/ ./bench/load/
 
-.PHONY: all build test vet unit race sweep suite e2e examples fuzz bench clean
+.PHONY: all build test vet unit race sweep suite e2e examples fuzz bench perf clean
 
 all: build
 
@@ -60,6 +60,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./crypto/ ./pbft/... ./store/
+
+# The whole-system benchmark: a 4-node testnet of real processes and the
+# load generator on this machine (bench/perf.sh; CLIENTS, DURATION, RUNS,
+# RATE from the environment). Its numbers go in BENCHMARKS.md.
+perf:
+	bench/perf.sh
 
 clean:
 	rm -rf bin

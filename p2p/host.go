@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -387,6 +388,31 @@ func newHost(cfg HostConfig, gw *ClientGateway) (*Host, error) {
 	return h, nil
 }
 
+// The connection manager's water marks.
+const (
+	connLowWater  = 768
+	connHighWater = 1024
+)
+
+// resourceManager returns libp2p's resource manager with its default
+// limits, scaled to the machine, except for connections: the defaults
+// admit about 256 inbound connections (80 of them still handshaking), so
+// the 257th client of a replica was refused for good. A replica admits up
+// to twice the connection manager's high-water mark instead, which then
+// trims them back.
+func resourceManager() (network.ResourceManager, error) {
+	conns := rcmgr.LimitVal(2 * connHighWater)
+	limits := rcmgr.PartialLimitConfig{
+		System:    rcmgr.ResourceLimits{ConnsInbound: conns, Conns: conns + 64},
+		Transient: rcmgr.ResourceLimits{ConnsInbound: conns, Conns: conns + 64},
+	}.Build(rcmgr.DefaultLimits.AutoScale())
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: resource manager: %w", err)
+	}
+	return rm, nil
+}
+
 // startLibp2p builds the libp2p host: TCP only, Noise (or TLS) and yamux,
 // no relay, no NAT port mapping, no hole punching, no DHT or mDNS (peers
 // are static), with the score-based gater and a connection manager.
@@ -395,9 +421,17 @@ func (h *Host) startLibp2p() error {
 	if err != nil {
 		return err
 	}
-	cm, err := connmgr.NewConnManager(160, 192, connmgr.WithGracePeriod(time.Minute))
+	// Beyond the high-water mark the manager trims the oldest unprotected
+	// connections (clients'), cutting off their pending replies: leave
+	// room for many directly connected clients (a gateway needs one).
+	cm, err := connmgr.NewConnManager(connLowWater, connHighWater, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return fmt.Errorf("p2p: connection manager: %w", err)
+	}
+	rm, err := resourceManager()
+	if err != nil {
+		cm.Close()
+		return err
 	}
 	opts := []libp2p.Option{
 		libp2p.Identity(sk),
@@ -411,6 +445,7 @@ func (h *Host) startLibp2p() error {
 		libp2p.DisableMetrics(),
 		libp2p.ConnectionGater(h.scores),
 		libp2p.ConnectionManager(cm),
+		libp2p.ResourceManager(rm),
 	}
 	if len(h.cfg.ListenAddrs) > 0 {
 		opts = append(opts, libp2p.ListenAddrStrings(h.cfg.ListenAddrs...))
@@ -420,6 +455,7 @@ func (h *Host) startLibp2p() error {
 	lh, err := libp2p.New(opts...)
 	if err != nil {
 		cm.Close()
+		rm.Close()
 		return fmt.Errorf("p2p: libp2p host: %w", err)
 	}
 	h.h = lh
