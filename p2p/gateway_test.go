@@ -156,3 +156,38 @@ func TestRepliesFollowRequests(t *testing.T) {
 	waitFor(t, "the gateway to go", func() bool { return c.hosts[1].Stats().ConnectedPeers == 4 })
 	exchange(own, own, nil)
 }
+
+// TestManyClients: a replica serves more directly connected clients than
+// libp2p's default resource limits admit (about 256 inbound connections).
+func TestManyClients(t *testing.T) {
+	const clients = 300
+	c := newCluster(t, 4, p2p.BroadcastDirect, nil)
+	peers := peerInfos(4)
+	for i := range peers {
+		peers[i].Addrs = c.hosts[i].Addrs()
+	}
+	trs := make([]*p2p.ClientTransport, clients)
+	for i := range trs {
+		tr, err := p2p.NewClientTransport(p2p.HostConfig{ClusterID: testCluster, Key: clientKey(100 + i), Peers: peers[:1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		trs[i] = tr
+	}
+	for i, tr := range trs {
+		tr.Send(0, request(clientKey(100+i), 1, 8))
+	}
+	for range trs {
+		recvFrame(t, c.tr[0].Receive())
+	}
+	for i := range trs {
+		k := clientKey(100 + i).Public()
+		c.tr[0].SendClient(k, reply(0, k, 1))
+	}
+	for i, tr := range trs {
+		if got := replyClient(t, recvFrame(t, tr.Receive())); got != clientKey(100+i).Public() {
+			t.Fatalf("client %d got a reply to %s", i, got)
+		}
+	}
+}
