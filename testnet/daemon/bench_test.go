@@ -17,8 +17,9 @@ import (
 
 // BenchmarkDaemon4 runs 4 daemons in one process (libp2p on loopback,
 // Pebble with synced writes, the default protocol parameters) and 64
-// closed-loop clients, each on its own libp2p host, putting 64-byte
-// values; req/s is the cluster's throughput. Everything shares the
+// closed-loop clients putting 64-byte values, each on its own libp2p host
+// (host=each) or all on one gateway host (host=shared); req/s is the
+// cluster's throughput. Everything shares the
 // machine's cores, as pbft's BenchmarkCluster4 does on its in-memory
 // network and storage: the difference between the two is the cost of the
 // real network and disk.
@@ -29,11 +30,13 @@ func BenchmarkDaemon4(b *testing.B) {
 		c.cfgs[i].HTTP = "" // no scrapes here
 		c.mustStart(i, daemon.Options{Logger: slog.New(slog.DiscardHandler)})
 	}
-	cls := make([]*pbft.Client, clients)
-	for i := range cls {
-		cls[i] = c.client(i)
+	own := make([]*pbft.Client, clients)
+	for i := range own {
+		own[i] = c.client(i)
 	}
-	b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchPuts(b, c, cls) })
+	shared := c.gatewayClients(clients, clients)
+	b.Run(fmt.Sprintf("clients=%d/host=each", clients), func(b *testing.B) { benchPuts(b, c, own) })
+	b.Run(fmt.Sprintf("clients=%d/host=shared", clients), func(b *testing.B) { benchPuts(b, c, shared) })
 }
 
 func benchPuts(b *testing.B, c *testNet, cls []*pbft.Client) {

@@ -223,6 +223,36 @@ func (c *testNet) client(i int) *pbft.Client {
 	return cl
 }
 
+// gatewayClients returns n Clients with keys client/<first>... sharing one
+// libp2p host (a p2p.ClientGateway).
+func (c *testNet) gatewayClients(first, n int) []*pbft.Client {
+	c.t.Helper()
+	hc := p2p.HostConfig{ClusterID: testCluster, Key: crypto.DeriveKey(testSeed, fmt.Sprintf("gateway/%d", first)), Peers: daemon.HostPeers(c.cfgs[0]), Logger: quietLog}
+	c.hostTweak(&hc)
+	g, err := p2p.NewClientGateway(hc)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { g.Close() })
+	cls := make([]*pbft.Client, n)
+	for i := range cls {
+		k := crypto.DeriveKey(testSeed, fmt.Sprintf("client/%d", first+i))
+		tr, err := g.Attach(k.Public())
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		cls[i], err = pbft.NewClient(pbft.ClientConfig{
+			N: len(c.cfgs), Domain: crypto.NewDomain(testCluster), Key: k,
+			Replicas: c.cfgs[0].Keys(), Transport: tr, RetryTimeout: 300 * time.Millisecond,
+		})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.t.Cleanup(func() { cls[i].Close() })
+	}
+	return cls
+}
+
 // load runs ops puts from each of clients concurrently and checks every
 // result.
 func (c *testNet) load(clients []*pbft.Client, ops int, tag string) {
