@@ -36,7 +36,9 @@ import (
 //     reader of inbound streams (framing + strict decoder before Receive);
 //   - gossip.go: the GossipSub broadcast path and its validator;
 //   - score.go: the block list for peers that send garbage;
-//   - client.go: a client's host as a pbft.ClientTransport;
+//   - gateway.go: a client host carrying many clients (ClientGateway);
+//   - client.go: one client's own host as a pbft.ClientTransport;
+//   - routes.go: which connection a client's replies go back over;
 //   - stats.go: the counters behind Host.Stats.
 //
 // Threads of control: per peer, one writer goroutine (outbound) and one
