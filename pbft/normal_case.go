@@ -58,14 +58,18 @@ func (r *Replica) wait(req *Request) {
 }
 
 // propose is the primary's batching rule: send a PRE-PREPARE as soon as a
-// full batch is queued, or a partial one when the batch timer has fired,
-// while the sequence number stays inside the watermarks and fewer than
-// MaxInFlight batches are unexecuted.
+// full batch is queued, or a partial one when the batch timer has fired or
+// no batch is in flight, while the sequence number stays inside the
+// watermarks and fewer than MaxInFlight batches are unexecuted. This is the
+// paper's sliding window (TOCS'02 section 5.1) with a linger: an idle
+// primary proposes at once, a busy one lets requests gather for up to
+// BatchTimeout, since larger batches spread each instance's messages,
+// signatures and synced writes over more requests.
 func (r *Replica) propose() {
 	if !r.isPrimary() || r.changing {
 		return
 	}
-	for len(r.queue) > 0 && (len(r.queue) >= r.cfg.MaxBatch || r.batchDue) {
+	for len(r.queue) > 0 && (len(r.queue) >= r.cfg.MaxBatch || r.batchDue || r.nextSeq-1 == r.lastExec) {
 		if !r.inWindow(r.nextSeq) || int(r.nextSeq-1-r.lastExec) >= r.cfg.MaxInFlight {
 			return
 		}
