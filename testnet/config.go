@@ -39,6 +39,11 @@ type NodeConfig struct {
 	Broadcast string `toml:"broadcast"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `toml:"log_level"`
+	// VerifyWorkers is how many goroutines check one group of signatures;
+	// 0 means one per core. Nodes that share a machine do better with
+	// their share of its cores (fewer goroutines, larger batches):
+	// `testnet init` writes cores/n, at least 1.
+	VerifyWorkers int `toml:"verify_workers,omitempty"`
 	// Peers lists every replica of the testnet, this one included.
 	Peers []PeerConfig `toml:"peer"`
 	// Protocol holds the PBFT parameters, the same on every node.
@@ -164,6 +169,9 @@ func (c *NodeConfig) Validate() error {
 	}
 	if c.Broadcast != "direct" && c.Broadcast != "gossip" {
 		return fmt.Errorf("broadcast %q: want direct or gossip", c.Broadcast)
+	}
+	if c.VerifyWorkers < 0 {
+		return fmt.Errorf("verify_workers %d: want 0 (every core) or more", c.VerifyWorkers)
 	}
 	cfg := c.Protocol.PBFT(c.ID, n)
 	return cfg.Validate()

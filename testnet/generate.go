@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -163,8 +164,10 @@ func writeFiles(dir string, d *Description, keys []crypto.PrivateKey, clientKey 
 			HTTP:      nd.HTTP,
 			Broadcast: broadcast,
 			LogLevel:  logLevel,
-			Peers:     peers,
-			Protocol:  protocol,
+			// The nodes of a testnet share this machine's cores.
+			VerifyWorkers: max(1, runtime.NumCPU()/len(d.Nodes)),
+			Peers:         peers,
+			Protocol:      protocol,
 		}
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("node %d: %w", i, err)

@@ -3,6 +3,7 @@ package testnet
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,6 +55,23 @@ func TestGenerate(t *testing.T) {
 		if cfg.Protocol != DefaultProtocol() {
 			t.Fatalf("protocol %+v", cfg.Protocol)
 		}
+		if want := max(1, runtime.NumCPU()/7); cfg.VerifyWorkers != want {
+			t.Fatalf("node %d verify_workers %d, want %d (the nodes share the cores)", i, cfg.VerifyWorkers, want)
+		}
+	}
+
+	// A broken value is refused with its name.
+	cfg, err := LoadNodeConfig(d.Path(d.Nodes[0].Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.VerifyWorkers = -1
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	if err := cfg.Save(bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadNodeConfig(bad); err == nil || !strings.Contains(err.Error(), "verify_workers") {
+		t.Fatalf("verify_workers = -1: %v", err)
 	}
 	for _, name := range []string{"client.key", "node-0.key"} {
 		st, err := os.Stat(filepath.Join(dir, "keys", name))

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,8 @@ type Options struct {
 	// goroutine: it must be quick and must not call Stop.
 	OnCommit func(pbft.CommittedBatch)
 	// VerifyWorkers is the number of goroutines that check one group of
-	// signatures; <= 0 means GOMAXPROCS (pbft.NodeConfig.VerifyWorkers).
+	// signatures; 0 means the configuration's verify_workers, and if that
+	// is 0 too, GOMAXPROCS (pbft.NodeConfig.VerifyWorkers).
 	VerifyWorkers int
 	// ConfigureHost, if set, adjusts the libp2p host's configuration
 	// before it starts (queue sizes, back-off, frame size).
@@ -200,7 +202,7 @@ func Start(cfg *testnet.NodeConfig, opts Options) (_ *Daemon, err error) {
 		Transport:     d.adv,
 		TimerScale:    d.adv.TimerScale,
 		Logger:        logger,
-		VerifyWorkers: opts.VerifyWorkers,
+		VerifyWorkers: cmp.Or(opts.VerifyWorkers, cfg.VerifyWorkers),
 		OnCommit:      onCommit,
 	}
 	if d.node, err = pbft.StartNode(nc); err != nil {
