@@ -80,16 +80,32 @@ func (r *Replica) reply(k reqKey, result []byte) {
 	r.out.Replies = append(r.out.Replies, rep)
 }
 
-// restartRequestTimer applies the paper's timer rule: stop the
-// timer when it waits for no request, restart it when it executed one but
-// still waits for others.
+// restartRequestTimer applies the paper's timer rule (OSDI'99 4.5.2): the
+// timer waits for one request; it stops when that request executes and
+// nothing else is waiting, and restarts, for the oldest waiting request,
+// when something is. Executing other requests does not restart it: a
+// primary that orders everyone's requests but one must not keep the
+// timer from ever expiring for that one.
 func (r *Replica) restartRequestTimer() {
 	if r.changing {
 		return
 	}
 	if len(r.waiting) == 0 {
 		r.stopTimer(TimerRequest)
+		r.arrivals = r.arrivals[:0]
 		return
 	}
+	if r.timerOn[TimerRequest] && r.waiting[r.timed] != nil {
+		return // still waiting for the request it was started for
+	}
+	for len(r.arrivals) > 0 && r.waiting[r.arrivals[0]] == nil {
+		r.arrivals = r.arrivals[1:]
+	}
+	if len(r.arrivals) == 0 {
+		// Waiting requests whose arrival went unrecorded (restored
+		// from an earlier view's bookkeeping): any of them, in order.
+		r.arrivals = sortedReqKeys(r.waiting)
+	}
+	r.timed = r.arrivals[0]
 	r.setTimer(TimerRequest, r.viewChangeTimeout())
 }

@@ -51,8 +51,11 @@ func (r *Replica) wait(req *Request) {
 	if r.changing {
 		return
 	}
-	r.waiting[keyOf(req)] = req
+	k := keyOf(req)
+	r.waiting[k] = req
+	r.arrivals = append(r.arrivals, k)
 	if !r.timerOn[TimerRequest] {
+		r.timed = k
 		r.setTimer(TimerRequest, r.viewChangeTimeout())
 	}
 }

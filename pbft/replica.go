@@ -38,8 +38,12 @@ type Replica struct {
 	queued   map[reqKey]bool
 	batchDue bool
 	// waiting holds the requests a backup knows of and has not executed:
-	// while it is non-empty the view-change timer runs.
-	waiting map[reqKey]*Request
+	// while it is non-empty the view-change timer runs. arrivals lists
+	// their keys in the order they came (with stale entries, skipped
+	// lazily), and timed is the one the running timer waits for.
+	waiting  map[reqKey]*Request
+	arrivals []reqKey
+	timed    reqKey
 
 	// heldPP keeps PRE-PREPAREs that overtook their view's NEW-VIEW.
 	heldPP map[View]map[Seq]*PrePrepare
