@@ -90,8 +90,8 @@ func (r *paramReader) number(name string, def float64) (float64, bool) {
 }
 
 // rate returns a probability in (0, 1], or [0, 1] when zeroOK.
-func (r *paramReader) rate(name string, zeroOK bool) float64 {
-	f, ok := r.number(name, 1)
+func (r *paramReader) rate(name string, def float64, zeroOK bool) float64 {
+	f, ok := r.number(name, def)
 	if !ok {
 		return f
 	}

@@ -23,9 +23,16 @@ var registry = []*BehaviourInfo{
 		build:  func(r *paramReader) Behaviour { return &Silent{OnlyAsPrimary: r.bool("only_as_primary")} },
 	},
 	{
+		Name: "censor", Doc: "ignore the requests of a share of the clients (as primary: order everyone's requests but theirs)",
+		Params: []Param{{Name: "share", Type: "rate (0,1]", Default: "0.5", Doc: "share of the clients censored, drawn per client from the seed"}},
+		build: func(r *paramReader) Behaviour {
+			return &Censor{Share: r.rate("share", 0.5, false), Seed: r.env.Seed}
+		},
+	},
+	{
 		Name: "forge", Doc: "follow PREPAREs and COMMITs with an impostor copy (another sender) and a tampered copy (another seq)",
 		Params: []Param{{Name: "rate", Type: "rate (0,1]", Default: "1", Doc: "share of votes followed by forgeries"}},
-		build:  func(r *paramReader) Behaviour { return &Forge{Rate: r.rate("rate", false)} },
+		build:  func(r *paramReader) Behaviour { return &Forge{Rate: r.rate("rate", 1, false)} },
 	},
 	{
 		Name: "replay", Doc: "follow messages with old, validly signed ones",
@@ -34,7 +41,7 @@ var registry = []*BehaviourInfo{
 			{Name: "keep", Type: "int 1..1048576", Default: "512", Doc: "how many messages are remembered"},
 		},
 		build: func(r *paramReader) Behaviour {
-			return &Replay{Rate: r.rate("rate", false), Keep: r.integer("keep", 512, 1, 1<<20)}
+			return &Replay{Rate: r.rate("rate", 1, false), Keep: r.integer("keep", 512, 1, 1<<20)}
 		},
 	},
 	{
@@ -45,7 +52,7 @@ var registry = []*BehaviourInfo{
 			{Name: "resign", Type: "bool", Default: "false", Doc: "alter the data of STATE and REPLY messages and sign the result"},
 		},
 		build: func(r *paramReader) Behaviour {
-			return &Corrupt{Rate: r.rate("rate", false), Bytes: r.integer("bytes", 1, 1, 1024), Resign: r.bool("resign")}
+			return &Corrupt{Rate: r.rate("rate", 1, false), Bytes: r.integer("bytes", 1, 1, 1024), Resign: r.bool("resign")}
 		},
 	},
 	{
@@ -73,7 +80,7 @@ var registry = []*BehaviourInfo{
 		},
 		build: func(r *paramReader) Behaviour {
 			return &Drop{
-				Rate: r.rate("rate", true), Direction: r.enum("direction", "out", "out", "in", "both"),
+				Rate: r.rate("rate", 1, true), Direction: r.enum("direction", "out", "out", "in", "both"),
 				Peers: r.ids("peers"), Types: r.msgTypes("types"),
 			}
 		},

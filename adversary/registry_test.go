@@ -11,7 +11,7 @@ import (
 
 func TestBehavioursSortedAndDescribed(t *testing.T) {
 	names := Behaviours()
-	if !slices.IsSorted(names) || len(names) != 14 {
+	if !slices.IsSorted(names) || len(names) != 15 {
 		t.Fatalf("Behaviours() = %v", names)
 	}
 	for _, name := range names {
@@ -69,7 +69,7 @@ func TestNewBehaviourErrors(t *testing.T) {
 		env    BuildEnv
 		want   string
 	}{
-		{"equivocation", nil, BuildEnv{}, `unknown behaviour "equivocation" (known: corrupt, crash-recover, crash-stop, drop, equivocate, forge, isolate, partition, pause, replay, silent, skew, slow, twins)`},
+		{"equivocation", nil, BuildEnv{}, `unknown behaviour "equivocation" (known: censor, corrupt, crash-recover, crash-stop, drop, equivocate, forge, isolate, partition, pause, replay, silent, skew, slow, twins)`},
 		{"equivocate", map[string]any{"others": []int{2}}, BuildEnv{}, `equivocate: unknown parameter "others" (allowed: other)`},
 		{"equivocate", map[string]any{"other": []int{4}}, BuildEnv{N: 4}, `equivocate: other names replica 4, out of range for n = 4 (ids are 0..3)`},
 		{"equivocate", map[string]any{"other": []int{}}, BuildEnv{N: 4}, `equivocate: other must list at least one replica`},

@@ -106,6 +106,10 @@ type ExpectSpec struct {
 	// RecoverWithin bounds the time from the last change of the faults
 	// (see Scenario.RecoveryStart) to the next commit (default 5s).
 	RecoverWithin time.Duration
+	// MaxWait bounds how long any one operation may wait for its result,
+	// faults or not (0, the default: no bound). It catches what throughput
+	// hides: a primary that serves everyone but some clients.
+	MaxWait time.Duration
 }
 
 // FaultSpec is one [[fault]] of a scenario: a behaviour by name with its

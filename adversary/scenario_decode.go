@@ -68,6 +68,7 @@ type fileMix struct {
 type fileExpect struct {
 	Safety        bool     `toml:"safety"`
 	RecoverWithin duration `toml:"recover_within"`
+	MaxWait       duration `toml:"max_wait"`
 }
 
 // defaultFile holds the defaults, the values of the example in
@@ -82,7 +83,7 @@ func defaultFile() fileScenario {
 		},
 		Network: fileNetwork{MinDelay: dur(200 * time.Microsecond), MaxDelay: dur(2 * time.Millisecond)},
 		Load:    fileLoad{Clients: 4, Think: dur(10 * time.Millisecond), Payload: 64, Keys: 16},
-		Expect:  fileExpect{Safety: true, RecoverWithin: dur(5 * time.Second)},
+		Expect:  fileExpect{Safety: true, RecoverWithin: dur(5 * time.Second), MaxWait: dur(0)},
 	}
 }
 
@@ -141,7 +142,11 @@ func decodeScenario(name string, data []byte, errs *errorList) (s *Scenario, ix 
 			Clients: f.Load.Clients, Rate: f.Load.Rate, Think: d("load.think", f.Load.Think, def.Load.Think),
 			Payload: f.Load.Payload, Mix: defaultMix, Keys: f.Load.Keys,
 		},
-		Expect: ExpectSpec{Safety: f.Expect.Safety, RecoverWithin: d("expect.recover_within", f.Expect.RecoverWithin, def.Expect.RecoverWithin)},
+		Expect: ExpectSpec{
+			Safety:        f.Expect.Safety,
+			RecoverWithin: d("expect.recover_within", f.Expect.RecoverWithin, def.Expect.RecoverWithin),
+			MaxWait:       d("expect.max_wait", f.Expect.MaxWait, def.Expect.MaxWait),
+		},
 		Source: name,
 	}
 	if m := f.Load.Mix; m != nil {

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bftbed/bftbed/pbft"
@@ -249,7 +251,8 @@ func viewChanges(r *Result, bs []bucket) []ViewChange {
 // LivenessVerdict judges the liveness measurements: after every fault
 // window that ends, something must commit again, and throughput must
 // recover within Expect.RecoverWithin when the scenario sets it. A run
-// with no fault that ends must commit something.
+// with no fault that ends must commit something. When the scenario sets
+// Expect.MaxWait, no operation may wait longer than that for its result.
 func LivenessVerdict(r *Result, l *Liveness) Verdict {
 	v := Verdict{Name: CheckLiveness, ExpectPass: true}
 	var found finding
@@ -273,6 +276,11 @@ func LivenessVerdict(r *Result, l *Liveness) Verdict {
 	if found.count > 0 {
 		v.Summary = fmt.Sprintf("%d of %d ended faults without timely recovery; first: %s", found.count, ended, found.details[0])
 		v.Details = found.details
+		return v
+	}
+	if starved := overdueOps(r); len(starved) > 0 {
+		v.Summary = fmt.Sprintf("%s waited longer than max_wait %v; first: %s", plural(len(starved), "operation"), fmtDur(r.Expect.MaxWait), starved[0])
+		v.Details = starved
 		return v
 	}
 	if ended == 0 {
@@ -306,7 +314,51 @@ func LivenessVerdict(r *Result, l *Liveness) Verdict {
 		v.Summary += fmt.Sprintf(" (bound %v)", fmtDur(l.RecoverWithin))
 	}
 	v.Summary += "; " + plural(len(l.ViewChanges), "view change")
+	if r.Expect.MaxWait > 0 {
+		v.Summary += fmt.Sprintf("; no operation waited over %v", fmtDur(r.Expect.MaxWait))
+	}
 	return v
+}
+
+// maxOverdueDetails bounds the operations a liveness verdict lists.
+const maxOverdueDetails = 10
+
+// overdueOps describes the operations that waited longer than
+// Expect.MaxWait, longest first (at most maxOverdueDetails of them, after
+// a count of the rest); none when there is no bound.
+func overdueOps(r *Result) []string {
+	bound := r.Expect.MaxWait
+	if bound <= 0 {
+		return nil
+	}
+	type overdue struct {
+		op   Op
+		wait time.Duration
+	}
+	var late []overdue
+	for _, o := range r.History {
+		wait := o.End - o.Start
+		if !o.Completed {
+			wait = r.Scenario.Duration - o.Start
+		}
+		if wait > bound {
+			late = append(late, overdue{o, wait})
+		}
+	}
+	slices.SortStableFunc(late, func(a, b overdue) int { return cmp.Compare(b.wait, a.wait) })
+	var out []string
+	for i, l := range late {
+		if i == maxOverdueDetails {
+			out = append(out, fmt.Sprintf("and %d more", len(late)-i))
+			break
+		}
+		state := "accepted after"
+		if !l.op.Completed {
+			state = "still waiting at the end, after"
+		}
+		out = append(out, fmt.Sprintf("client %s's %s of %q, sent at %v, %s %v", l.op.Client, l.op.Kind, l.op.Key, fmtDur(l.op.Start), state, fmtDur(l.wait)))
+	}
+	return out
 }
 
 // kthLargest returns the k-th largest value (k from 1), or the smallest

@@ -189,3 +189,32 @@ func TestPercentileNearestRank(t *testing.T) {
 		t.Error("empty")
 	}
 }
+
+// TestLivenessMaxWait: with max_wait set, one starved operation fails the
+// verdict however well throughput did, and so does one still outstanding
+// at the end that has waited too long.
+func TestLivenessMaxWait(t *testing.T) {
+	r := stallRun()
+	r.Expect.RecoverWithin = 5 * s
+	r.History = []Op{
+		{Client: "a", Kind: KindPut, Key: "k", Start: 1 * s, End: 1*s + 5*ms, Completed: true},
+		{Client: "b", Kind: KindPut, Key: "k", Start: 2 * s, End: 9 * s, Completed: true},
+		{Client: "a", Kind: KindGet, Key: "k", Start: 16 * s, End: 16*s + 5*ms, Completed: true},
+	}
+	if v := LivenessVerdict(r, MeasureLiveness(r)); !v.Pass {
+		t.Fatalf("no bound: %+v", v)
+	}
+	r.Expect.MaxWait = 6 * s
+	v := LivenessVerdict(r, MeasureLiveness(r))
+	if v.Pass || !strings.Contains(v.Summary, `client b's Put of "k", sent at 2s, accepted after 7s`) {
+		t.Fatalf("a 7s wait passed a 6s bound: %+v", v)
+	}
+	r.History[1].End = 7 * s
+	if v := LivenessVerdict(r, MeasureLiveness(r)); !v.Pass || !strings.Contains(v.Summary, "no operation waited over 6s") {
+		t.Fatalf("a 5s wait: %+v", v)
+	}
+	r.History = append(r.History, Op{Client: "c", Kind: KindGet, Key: "k", Start: 20 * s})
+	if v := LivenessVerdict(r, MeasureLiveness(r)); v.Pass || !strings.Contains(v.Summary, "still waiting at the end, after 10s") {
+		t.Fatalf("an operation outstanding for 10s: %+v", v)
+	}
+}

@@ -113,6 +113,11 @@ type Expect struct {
 	// from its end until throughput is back to 90% of its pre-fault level;
 	// 0 means no bound.
 	RecoverWithin time.Duration `json:"recover_within_ns,omitempty"`
+	// MaxWait bounds how long any one operation may wait, from sending
+	// its request to accepting its result (an operation still outstanding
+	// at the end counts from its start to the end of the run); 0 means no
+	// bound.
+	MaxWait time.Duration `json:"max_wait_ns,omitempty"`
 }
 
 // OpKind values of Op.Kind: the kv operations, named as kv.OpKind.String

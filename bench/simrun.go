@@ -91,7 +91,7 @@ func newResult(sc *adversary.Scenario, mode string, seed uint64) *Result {
 	res := &Result{
 		Scenario: Scenario{Name: sc.Name, Description: sc.Description, Mode: mode, Seed: seed,
 			N: sc.Testnet.N, F: sc.F(), Duration: sc.Duration, File: sc.Source},
-		Expect: Expect{ViolatesSafety: !sc.Expect.Safety, RecoverWithin: sc.Expect.RecoverWithin},
+		Expect: Expect{ViolatesSafety: !sc.Expect.Safety, RecoverWithin: sc.Expect.RecoverWithin, MaxWait: sc.Expect.MaxWait},
 	}
 	if text, err := os.ReadFile(sc.Source); err == nil {
 		res.Scenario.Text = string(text)
