@@ -5,7 +5,8 @@
 #
 #   1. closed loop: CLIENTS clients for DURATION, RUNS times;
 #   2. open loop at RATE operations/s (default: half the best closed-loop
-#      throughput), for the latency at that load.
+#      throughput), served by a pool of CLIENTS clients, for the latency at
+#      that load.
 #
 # It prints each run's summary and the CPU the node processes and the load
 # generator used. Usage: bench/perf.sh (or `make perf`); CLIENTS, DURATION,
@@ -73,5 +74,5 @@ done
 RATE=${RATE:-$((top / 2))}
 if ((RATE > 0)); then
 	echo "--- open loop at $RATE ops/s"
-	load --rate "$RATE" --duration "$DURATION"
+	load --rate "$RATE" --clients "$CLIENTS" --duration "$DURATION"
 fi
