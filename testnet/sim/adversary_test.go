@@ -91,6 +91,17 @@ func TestSilentPrimaryIsReplaced(t *testing.T) {
 	}
 }
 
+// TestCensoringPrimaryIsReplaced: a primary that orders everyone's
+// requests but some clients' is replaced. The backups' timers wait for the
+// censored requests however many others execute, so they expire.
+func TestCensoringPrimaryIsReplaced(t *testing.T) {
+	res := run(t, faultOptions(t, 4, adversary.Fault{Nodes: nodes(0), Behaviour: &adversary.Censor{Share: 0.5, Seed: 7}}))
+	mustHold(t, res)
+	if res.Stats.MaxView == 0 {
+		t.Errorf("no view change: the censoring primary stayed in charge")
+	}
+}
+
 func TestForgeriesAreRejected(t *testing.T) {
 	res := run(t, faultOptions(t, 4, adversary.Fault{Nodes: nodes(1), Behaviour: &adversary.Forge{Rate: 1}}))
 	mustHold(t, res)
