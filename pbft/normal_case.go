@@ -1,5 +1,7 @@
 package pbft
 
+import "time"
+
 // The normal case of PBFT (OSDI'99 section 4.2): REQUEST, PRE-PREPARE,
 // PREPARE, COMMIT.
 
@@ -61,18 +63,20 @@ func (r *Replica) wait(req *Request) {
 }
 
 // propose is the primary's batching rule: send a PRE-PREPARE as soon as a
-// full batch is queued, or a partial one when the batch timer has fired or
-// no batch is in flight, while the sequence number stays inside the
-// watermarks and fewer than MaxInFlight batches are unexecuted. This is the
-// paper's sliding window (TOCS'02 section 5.1) with a linger: an idle
-// primary proposes at once, a busy one lets requests gather for up to
-// BatchTimeout, since larger batches spread each instance's messages,
-// signatures and synced writes over more requests.
+// full batch is queued, or a partial one when the batch timer has fired,
+// while the sequence number stays inside the watermarks and fewer than
+// MaxInFlight batches are unexecuted. This is the paper's sliding window
+// (TOCS'02 section 5.1) with a linger: while batches are in flight the
+// timer lets requests gather for up to BatchTimeout, since larger batches
+// spread each instance's messages, signatures and synced writes over more
+// requests; an idle primary has nothing to gather behind and arms it for
+// idleLinger, which closes the batch once the requests that arrived with
+// the first one are queued.
 func (r *Replica) propose() {
 	if !r.isPrimary() || r.changing {
 		return
 	}
-	for len(r.queue) > 0 && (len(r.queue) >= r.cfg.MaxBatch || r.batchDue || r.nextSeq-1 == r.lastExec) {
+	for len(r.queue) > 0 && (len(r.queue) >= r.cfg.MaxBatch || r.batchDue) {
 		if !r.inWindow(r.nextSeq) || int(r.nextSeq-1-r.lastExec) >= r.cfg.MaxInFlight {
 			return
 		}
@@ -99,10 +103,22 @@ func (r *Replica) propose() {
 	switch {
 	case len(r.queue) == 0:
 		r.stopTimer(TimerBatch)
+		r.batchSoon = false
+	case r.nextSeq-1 == r.lastExec && r.inWindow(r.nextSeq):
+		if !r.batchSoon {
+			r.batchSoon = true
+			r.setTimer(TimerBatch, idleLinger)
+		}
 	case !r.timerOn[TimerBatch]:
 		r.setTimer(TimerBatch, r.cfg.BatchTimeout)
 	}
 }
+
+// idleLinger is the batch timer of an idle primary: long enough for a
+// runtime to step the events already queued with the request that armed it
+// (a burst of requests arriving together makes one batch), too short to
+// matter to anyone's latency.
+const idleLinger = time.Microsecond
 
 // onPrePrepare is the backup's acceptance rule for <PRE-PREPARE, v, n, d>:
 // the signature is valid (checked by the runtime), d is the batch's digest,

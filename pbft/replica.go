@@ -37,6 +37,8 @@ type Replica struct {
 	queue    []*Request
 	queued   map[reqKey]bool
 	batchDue bool
+	// batchSoon marks the batch timer armed for idleLinger.
+	batchSoon bool
 	// waiting holds the requests a backup knows of and has not executed:
 	// while it is non-empty the view-change timer runs. arrivals lists
 	// their keys in the order they came (with stale entries, skipped

@@ -11,7 +11,7 @@ func (r *Replica) Fire(kind TimerKind, gen uint64) Ready {
 	r.timerOn[kind] = false
 	switch kind {
 	case TimerBatch:
-		r.batchDue = true
+		r.batchDue, r.batchSoon = true, false
 		r.propose()
 	case TimerRequest:
 		r.onRequestTimeout()

@@ -29,7 +29,7 @@ func (r *Replica) startViewChange(v View) {
 	r.view, r.changing = v, true
 	r.setTimer(TimerRequest, r.viewChangeTimeout())
 	r.stopTimer(TimerBatch)
-	r.batchDue = false
+	r.batchDue, r.batchSoon = false, false
 	r.dropViewsBelow(v)
 	vc := &ViewChange{View: v, Stable: r.stable.Seq, C: r.stable.Proof, Replica: r.cfg.ID}
 	for _, n := range sortedKeys(r.log) {
