@@ -81,10 +81,12 @@ type commitRecord struct {
 	View     uint64 `json:"view"`
 	Digest   string `json:"digest"`
 	Requests int    `json:"requests"`
-	// Ops names the batch's requests (client key in hex, timestamp).
+	// Ops names the batch's requests (client key in hex, timestamp, and
+	// whether exactly-once skipped it).
 	Ops []struct {
-		Client string `json:"client"`
-		TS     uint64 `json:"ts"`
+		Client  string `json:"client"`
+		TS      uint64 `json:"ts"`
+		Skipped bool   `json:"skipped"`
 	} `json:"ops"`
 }
 

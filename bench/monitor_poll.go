@@ -99,6 +99,9 @@ func (m *monitor) recordCommits(ns *nodeState, at time.Duration, c *extraCounts,
 		b := pbft.CommittedBatch{Seq: pbft.Seq(cm.Seq), View: pbft.View(cm.View), Digest: d}
 		for _, op := range cm.Ops {
 			if key, err := crypto.ParsePublicKey(op.Client); err == nil {
+				if op.Skipped {
+					b.Skipped = append(b.Skipped, len(b.Batch))
+				}
 				b.Batch = append(b.Batch, &pbft.Request{Client: key, Timestamp: op.TS})
 			}
 		}

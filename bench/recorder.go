@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -66,8 +67,13 @@ func (r *Recorder) Commit(at time.Duration, node pbft.ReplicaID, b pbft.Committe
 	}
 	r.countsAt(at, int(node)).committed += uint64(len(b.Batch))
 	e := LogEntry{Seq: b.Seq, View: b.View, Digest: Digest(b.Digest)}
-	for _, req := range b.Batch {
-		e.Requests = append(e.Requests, RequestID{Client: ClientName(req.Client), Timestamp: req.Timestamp})
+	if len(b.Batch) > 0 {
+		e.Requests = make([]RequestID, 0, len(b.Batch)-len(b.Skipped))
+	}
+	for i, req := range b.Batch {
+		if !slices.Contains(b.Skipped, i) { // requests that ran, not the ones exactly-once skipped
+			e.Requests = append(e.Requests, RequestID{Client: ClientName(req.Client), Timestamp: req.Timestamp})
+		}
 	}
 	log := &r.logs[node]
 	log.Entries = append(log.Entries, e)

@@ -3,7 +3,9 @@ package bench
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bftbed/bftbed/crypto"
 	"github.com/bftbed/bftbed/pbft"
 )
 
@@ -199,5 +201,32 @@ func TestSyntheticRunPassesEverything(t *testing.T) {
 	}
 	if r.Failed() {
 		t.Fatal("synthetic run failed")
+	}
+}
+
+// TestExactlyOnceSkippedRepeat: a faulty primary proposes a request that
+// already ran again, at another seq; the replica skips it there
+// (pbft.CommittedBatch.Skipped), which is exactly-once working, not a
+// second execution.
+func TestExactlyOnceSkippedRepeat(t *testing.T) {
+	c := crypto.DeriveKey([]byte("t"), "client").Public()
+	req := &pbft.Request{Client: c, Timestamp: 7}
+	other := &pbft.Request{Client: c, Timestamp: 8}
+	rec := NewRecorder(1, time.Second)
+	rec.Commit(time.Second, 0, pbft.CommittedBatch{Seq: 1, Batch: []*pbft.Request{req}})
+	rec.Commit(time.Second, 0, pbft.CommittedBatch{Seq: 2, Batch: []*pbft.Request{req, other}, Skipped: []int{0}})
+	r := &Result{}
+	rec.Finish(r, 2*time.Second)
+	if v := ExactlyOnce(r); !v.Pass {
+		t.Fatalf("a skipped repeat counted as an execution: %+v", v)
+	}
+	// Without the mark, the same log is a second execution.
+	rec = NewRecorder(1, time.Second)
+	rec.Commit(time.Second, 0, pbft.CommittedBatch{Seq: 1, Batch: []*pbft.Request{req}})
+	rec.Commit(time.Second, 0, pbft.CommittedBatch{Seq: 2, Batch: []*pbft.Request{req, other}})
+	r = &Result{}
+	rec.Finish(r, 2*time.Second)
+	if v := ExactlyOnce(r); v.Pass {
+		t.Fatalf("a repeat that ran passed: %+v", v)
 	}
 }

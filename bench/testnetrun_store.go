@@ -98,6 +98,12 @@ func (r *testnetRun) mergeStores(res *Result, tails []storeTail) map[pbft.Replic
 			for _, q := range b.Batch {
 				e.Requests = append(e.Requests, RequestID{Client: ClientName(q.Client), Timestamp: q.Timestamp})
 			}
+			i, seen := at[b.Seq]
+			if seen && l.Entries[i].Digest == e.Digest && l.Entries[i].Requests != nil {
+				// The node's own account (/commits) also says which
+				// requests exactly-once skipped; the store does not.
+				e.Requests = l.Entries[i].Requests
+			}
 			if requests[b.Seq] == nil {
 				requests[b.Seq] = map[Digest][]RequestID{}
 			}
@@ -105,7 +111,7 @@ func (r *testnetRun) mergeStores(res *Result, tails []storeTail) map[pbft.Replic
 			if msg := r.mon.agree.observe(-1, t.node, b.Seq, e.Digest); msg != "" {
 				r.logf("%s", msg)
 			}
-			if i, ok := at[b.Seq]; ok {
+			if seen {
 				l.Entries[i] = e
 			} else {
 				l.Entries = append(l.Entries, e)

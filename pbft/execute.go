@@ -15,9 +15,11 @@ func (r *Replica) execute() {
 		c := s.committed
 		n := r.lastExec + 1
 		ran = true
-		executedRequest = r.executeBatch(n, c.prePrepare.Batch) || executedRequest
-		r.out.Committed = append(r.out.Committed, CommittedBatch{Seq: n, View: c.view, Digest: c.prePrepare.Digest, Batch: c.prePrepare.Batch})
-		r.out.Persist.Executed = append(r.out.Persist.Executed, CommittedBatch{Seq: n, View: c.view, Digest: c.prePrepare.Digest, Batch: c.prePrepare.Batch})
+		skipped, any := r.executeBatch(n, c.prePrepare.Batch)
+		executedRequest = executedRequest || any
+		done := CommittedBatch{Seq: n, View: c.view, Digest: c.prePrepare.Digest, Batch: c.prePrepare.Batch, Skipped: skipped}
+		r.out.Committed = append(r.out.Committed, done)
+		r.out.Persist.Executed = append(r.out.Persist.Executed, done)
 		if n%r.cfg.CheckpointInterval == 0 {
 			r.takeCheckpoint(n)
 		}
@@ -38,18 +40,20 @@ func (r *Replica) execute() {
 // executeBatch applies batch as sequence number n, replies to each client,
 // and reports whether any request ran. Requests that already executed (a
 // retransmission the primary proposed twice, or a duplicate inside the batch)
-// are skipped: exactly-once.
-func (r *Replica) executeBatch(n Seq, batch []*Request) bool {
+// are skipped, and their indexes returned: exactly-once.
+func (r *Replica) executeBatch(n Seq, batch []*Request) (skipped []int, ran bool) {
 	r.lastExec = n
 	ops := make([]Operation, 0, len(batch))
 	keys := make([]reqKey, 0, len(batch))
 	seen := make(map[ClientID]uint64, len(batch))
-	for _, req := range batch {
+	for i, req := range batch {
 		k := keyOf(req)
 		if r.clients.executed(k) {
+			skipped = append(skipped, i)
 			continue
 		}
 		if ts, ok := seen[k.client]; ok && k.ts <= ts {
+			skipped = append(skipped, i)
 			continue
 		}
 		seen[k.client] = k.ts
@@ -57,7 +61,7 @@ func (r *Replica) executeBatch(n Seq, batch []*Request) bool {
 		keys = append(keys, k)
 	}
 	if len(ops) == 0 {
-		return false
+		return skipped, false
 	}
 	results := r.app.Execute(n, ops)
 	for i, k := range keys {
@@ -70,7 +74,7 @@ func (r *Replica) executeBatch(n Seq, batch []*Request) bool {
 		delete(r.queued, k)
 		r.reply(k, result)
 	}
-	return true
+	return skipped, true
 }
 
 // reply queues a signed REPLY to a client.

@@ -35,6 +35,11 @@ type CommittedBatch struct {
 	View   View
 	Digest Digest
 	Batch  []*Request
+	// Skipped lists, by index into Batch, the requests that did not run
+	// because they had run before (a faulty primary proposed one again) or
+	// came twice in the batch: exactly-once. Checkers count only the
+	// others as executions.
+	Skipped []int
 }
 
 // TimerKind names one of the core's timers.

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
@@ -26,6 +27,9 @@ type Commit struct {
 type CommitOp struct {
 	Client string `json:"client"` // hex Ed25519 public key
 	TS     uint64 `json:"ts"`
+	// Skipped marks a request that did not run here because it had run
+	// before (exactly-once; pbft.CommittedBatch.Skipped).
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // commitEntry is a Commit as kept in the ring: the digest stays binary
@@ -35,6 +39,7 @@ type commitEntry struct {
 	digest    pbft.Digest
 	requests  int
 	batch     []*pbft.Request // shared with the node's log; never modified
+	skipped   []int           // indexes into batch that did not run
 }
 
 // commitLog keeps the last executed batches in a ring, in sequence order
@@ -56,7 +61,7 @@ func newCommitLog(size int) *commitLog {
 // add records an executed batch, overwriting the oldest when full. It runs
 // on the core goroutine, so it only copies a few words.
 func (l *commitLog) add(b pbft.CommittedBatch) {
-	e := commitEntry{seq: uint64(b.Seq), view: uint64(b.View), digest: b.Digest, requests: len(b.Batch), batch: b.Batch}
+	e := commitEntry{seq: uint64(b.Seq), view: uint64(b.View), digest: b.Digest, requests: len(b.Batch), batch: b.Batch, skipped: b.Skipped}
 	l.mu.Lock()
 	if l.n < len(l.ring) {
 		l.ring[(l.start+l.n)%len(l.ring)] = e
@@ -86,9 +91,9 @@ func (l *commitLog) after(seq uint64, limit int) []Commit {
 	out := make([]Commit, count)
 	for i, e := range entries {
 		out[i] = Commit{Seq: e.seq, View: e.view, Digest: e.digest.Hex(), Requests: e.requests}
-		for _, req := range e.batch {
+		for j, req := range e.batch {
 			if req != nil {
-				out[i].Ops = append(out[i].Ops, CommitOp{Client: req.Client.Hex(), TS: req.Timestamp})
+				out[i].Ops = append(out[i].Ops, CommitOp{Client: req.Client.Hex(), TS: req.Timestamp, Skipped: slices.Contains(e.skipped, j)})
 			}
 		}
 	}
