@@ -8,7 +8,7 @@ RECOVER_SEEDS ?= 300
 # Packages that start goroutines run under the race detector.
 RACE_PKGS ?= ./crypto/... ./pbft/... ./store/... ./p2p/... ./testnet/ ./testnet/daemon/ ./bench/load/
 
-.PHONY: all build test vet unit race sweep suite e2e examples fuzz bench perf clean
+.PHONY: all build test vet unit race sweep suite e2e examples fuzz benchsmoke bench perf clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 	$(GO) build -o bin/bftbed ./cmd/bftbed
 
 # The README's test command.
-test: vet unit race sweep suite e2e examples fuzz
+test: vet unit race sweep suite e2e examples fuzz benchsmoke
 
 vet:
 	$(GO) vet ./...
@@ -57,6 +57,11 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg > /tmp/bftbed-fuzz.log 2>&1 || { cat /tmp/bftbed-fuzz.log; exit 1; }; \
 	  done; \
 	done
+
+# Every benchmark once, so that one that breaks fails the tests; the
+# numbers come from `make bench` and `make perf`.
+benchsmoke:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./crypto/ ./pbft/... ./store/ ./p2p/ ./testnet/daemon/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./crypto/ ./pbft/... ./store/
