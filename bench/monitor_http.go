@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bftbed/bftbed/testnet"
+	"github.com/bftbed/bftbed/testnet/daemon"
 )
 
 // commitsLimit is the page size asked of /commits: small answers, and a
@@ -75,25 +76,10 @@ func (mc *monitorClient) status(ctx context.Context, nd *testnet.NodeEntry) (*te
 	return st, nil
 }
 
-// commitRecord is one entry of /commits (testnet/daemon.Commit).
-type commitRecord struct {
-	Seq      uint64 `json:"seq"`
-	View     uint64 `json:"view"`
-	Digest   string `json:"digest"`
-	Requests int    `json:"requests"`
-	// Ops names the batch's requests (client key in hex, timestamp, and
-	// whether exactly-once skipped it).
-	Ops []struct {
-		Client  string `json:"client"`
-		TS      uint64 `json:"ts"`
-		Skipped bool   `json:"skipped"`
-	} `json:"ops"`
-}
-
 // commits GETs the batches a node executed after seq, up to commitsLimit.
-func (mc *monitorClient) commits(ctx context.Context, nd *testnet.NodeEntry, after uint64) ([]commitRecord, error) {
+func (mc *monitorClient) commits(ctx context.Context, nd *testnet.NodeEntry, after uint64) ([]daemon.Commit, error) {
 	url := fmt.Sprintf("http://%s/commits?after=%d&limit=%d", nd.HTTP, after, commitsLimit)
-	var out []commitRecord
+	var out []daemon.Commit
 	err := mc.get(ctx, url, func(r io.Reader) error { return json.NewDecoder(r).Decode(&out) })
 	return out, err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bftbed/bftbed/crypto"
 	"github.com/bftbed/bftbed/pbft"
+	"github.com/bftbed/bftbed/testnet/daemon"
 )
 
 // commitPages bounds the /commits pages read in one poll: a monitor that
@@ -68,8 +69,8 @@ func (m *monitor) poll(ctx context.Context, ns *nodeState) {
 
 // fetchCommits reads what the node executed since the last poll, a few
 // pages at most.
-func (m *monitor) fetchCommits(ctx context.Context, ns *nodeState) []commitRecord {
-	var commits []commitRecord
+func (m *monitor) fetchCommits(ctx context.Context, ns *nodeState) []daemon.Commit {
+	var commits []daemon.Commit
 	for page := 0; page < commitPages; page++ {
 		cs, err := m.http.commits(ctx, &m.desc.Nodes[ns.id], ns.after)
 		if err != nil {
@@ -89,7 +90,7 @@ func (m *monitor) fetchCommits(ctx context.Context, ns *nodeState) []commitRecor
 // recordCommits feeds new commits to the Recorder (the log), to the
 // interval's count (unless they came before t0), and to the agreement
 // monitor. It returns the monitor's loud lines about conflicts.
-func (m *monitor) recordCommits(ns *nodeState, at time.Duration, c *extraCounts, commits []commitRecord, before bool) (loud []string) {
+func (m *monitor) recordCommits(ns *nodeState, at time.Duration, c *extraCounts, commits []daemon.Commit, before bool) (loud []string) {
 	node := pbft.ReplicaID(ns.id)
 	for _, cm := range commits {
 		d, ok := parseDigest(cm.Digest)

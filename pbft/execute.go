@@ -102,13 +102,10 @@ func (r *Replica) restartRequestTimer() {
 	if r.timerOn[TimerRequest] && r.waiting[r.timed] != nil {
 		return // still waiting for the request it was started for
 	}
-	for len(r.arrivals) > 0 && r.waiting[r.arrivals[0]] == nil {
+	// wait records every waiting request in arrivals, and only keys no
+	// longer waiting are dropped here, so the oldest waiting one remains.
+	for r.waiting[r.arrivals[0]] == nil {
 		r.arrivals = r.arrivals[1:]
-	}
-	if len(r.arrivals) == 0 {
-		// Waiting requests whose arrival went unrecorded (restored
-		// from an earlier view's bookkeeping): any of them, in order.
-		r.arrivals = sortedReqKeys(r.waiting)
 	}
 	r.timed = r.arrivals[0]
 	r.setTimer(TimerRequest, r.viewChangeTimeout())

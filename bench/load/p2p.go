@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -123,7 +122,7 @@ func (t *P2PTarget) release(group int) error {
 // discardIfNil returns logger, or one that discards everything if it is nil.
 func discardIfNil(logger *slog.Logger) *slog.Logger {
 	if logger == nil {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
+		return slog.New(slog.DiscardHandler)
 	}
 	return logger
 }

@@ -202,13 +202,31 @@ func (c *testNet) running() []int {
 // client returns a Client with key client/<i>, on its own libp2p host.
 func (c *testNet) client(i int) *pbft.Client {
 	c.t.Helper()
-	k := crypto.DeriveKey(testSeed, fmt.Sprintf("client/%d", i))
-	hc := p2p.HostConfig{ClusterID: testCluster, Key: k, Peers: daemon.HostPeers(c.cfgs[0]), Logger: quietLog}
-	c.hostTweak(&hc)
-	tr, err := p2p.NewClientTransport(hc)
+	k := clientKey(i)
+	tr, err := p2p.NewClientTransport(c.clientHost(k))
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.t.Cleanup(func() { tr.Close() })
+	return c.newClient(k, tr)
+}
+
+// clientKey is the key of client i.
+func clientKey(i int) crypto.PrivateKey {
+	return crypto.DeriveKey(testSeed, fmt.Sprintf("client/%d", i))
+}
+
+// clientHost is the configuration of a client host with key k.
+func (c *testNet) clientHost(k crypto.PrivateKey) p2p.HostConfig {
+	hc := p2p.HostConfig{ClusterID: testCluster, Key: k, Peers: daemon.HostPeers(c.cfgs[0]), Logger: quietLog}
+	c.hostTweak(&hc)
+	return hc
+}
+
+// newClient returns a Client with key k over tr, closed at the end of the
+// test.
+func (c *testNet) newClient(k crypto.PrivateKey, tr pbft.ClientTransport) *pbft.Client {
+	c.t.Helper()
 	cl, err := pbft.NewClient(pbft.ClientConfig{
 		N: len(c.cfgs), Domain: crypto.NewDomain(testCluster), Key: k,
 		Replicas: c.cfgs[0].Keys(), Transport: tr, RetryTimeout: 300 * time.Millisecond,
@@ -216,10 +234,7 @@ func (c *testNet) client(i int) *pbft.Client {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.t.Cleanup(func() {
-		cl.Close()
-		tr.Close()
-	})
+	c.t.Cleanup(func() { cl.Close() })
 	return cl
 }
 
@@ -227,28 +242,19 @@ func (c *testNet) client(i int) *pbft.Client {
 // libp2p host (a p2p.ClientGateway).
 func (c *testNet) gatewayClients(first, n int) []*pbft.Client {
 	c.t.Helper()
-	hc := p2p.HostConfig{ClusterID: testCluster, Key: crypto.DeriveKey(testSeed, fmt.Sprintf("gateway/%d", first)), Peers: daemon.HostPeers(c.cfgs[0]), Logger: quietLog}
-	c.hostTweak(&hc)
-	g, err := p2p.NewClientGateway(hc)
+	g, err := p2p.NewClientGateway(c.clientHost(crypto.DeriveKey(testSeed, fmt.Sprintf("gateway/%d", first))))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	c.t.Cleanup(func() { g.Close() })
 	cls := make([]*pbft.Client, n)
 	for i := range cls {
-		k := crypto.DeriveKey(testSeed, fmt.Sprintf("client/%d", first+i))
+		k := clientKey(first + i)
 		tr, err := g.Attach(k.Public())
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		cls[i], err = pbft.NewClient(pbft.ClientConfig{
-			N: len(c.cfgs), Domain: crypto.NewDomain(testCluster), Key: k,
-			Replicas: c.cfgs[0].Keys(), Transport: tr, RetryTimeout: 300 * time.Millisecond,
-		})
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		c.t.Cleanup(func() { cls[i].Close() })
+		cls[i] = c.newClient(k, tr)
 	}
 	return cls
 }
