@@ -229,9 +229,11 @@ func decodeFault(errs *errorList, ix *lineIndex, i int, m map[string]any, n int)
 }
 
 // faultLabel names fault i in errors: "fault 2 (equivocate)", or "fault 2"
-// when its behaviour is missing.
+// when its behaviour is missing or unknown (a name read from the file could
+// hold anything, line breaks included; the unknown-behaviour error quotes
+// it).
 func faultLabel(i int, behaviour string) string {
-	if behaviour == "" {
+	if _, known := Describe(behaviour); !known {
 		return fmt.Sprintf("fault %d", i)
 	}
 	return fmt.Sprintf("fault %d (%s)", i, behaviour)

@@ -74,7 +74,7 @@ func (v *validator) conflicts() {
 			at, msg := conflict(a, b)
 			if msg != "" && !reported[at.n] {
 				reported[at.n] = true
-				v.errs.add(at.f.Line, "fault %d (%s) on replica %d %s", at.n, at.f.Behaviour, id, msg)
+				v.errs.add(at.f.Line, "%s on replica %d %s", faultLabel(at.n, at.f.Behaviour), id, msg)
 			}
 		}
 	}

@@ -159,7 +159,7 @@ func (v *validator) faults() bool {
 		key := func(k string) int { return v.at(fmt.Sprintf("fault[%d].%s", n, k), fmt.Sprintf("fault[%d]", n)) }
 		good := true
 		fail := func(line int, format string, args ...any) {
-			v.errs.add(line, "fault %d (%s): %s", n, f.Behaviour, fmt.Sprintf(format, args...))
+			v.errs.add(line, "%s: %s", faultLabel(n, f.Behaviour), fmt.Sprintf(format, args...))
 			good, ok = false, false
 		}
 		_, hasNodes := v.ix.lines[fmt.Sprintf("fault[%d].nodes", n)]
